@@ -1,0 +1,411 @@
+/* Command-line front end.
+
+   Our own arguments come first; the first single-dash option that is not ours (-log_view,
+   -malloc_debug, ...) and everything after it go to PETSc. */
+#include "cli.h"
+#include "sbsys.h"
+#include "run.h"
+#include "scenario.h"
+#include "meshdata.h"
+#include "synth.h"
+#include "build.h"
+#include "compare.h"
+#include <errno.h>
+#include <stdlib.h>
+
+#define SB_MAX_ARGS 256
+
+typedef struct {
+  char           message[4096]; /* first error message of the failing call chain */
+  PetscErrorCode code;
+} SbErrorCapture;
+
+typedef struct {
+  int         argc;        /* our arguments after the command word(s) */
+  char       *argv[SB_MAX_ARGS];
+  char        command_line[4096];
+  SbErrorCapture *err;
+} SbArgs;
+
+static const char *usage_main =
+  "usage: shuibao <command> [options] [PETSc options]\n"
+  "\n"
+  "shuibao (水保) is a distributed hydrologic and sediment-transport engine for soil and water\n"
+  "conservation scenarios. Commands:\n"
+  "  mesh synth    write the built-in synthetic Danjiangkou-like basin to mesh.h5\n"
+  "  mesh build    build mesh.h5 from ESRI ASCII rasters (DEM, mask, regions, land use, soil, gauges)\n"
+  "  run           run a scenario (mpiexec -n N shuibao run scenario.json) and write result.h5\n"
+  "  compare       list and compare result files\n"
+  "  scenario      check a scenario file, or print the scenario reference\n"
+  "\n"
+  "  shuibao <command> --help   explains the command's options\n"
+  "  shuibao --version          prints the version\n"
+  "\n"
+  "PETSc options (-log_view, -malloc_debug, ...) go after the command's own arguments.\n";
+
+static const char *usage_synth =
+  "usage: shuibao mesh synth --cell-size METRES [--seed N] [-o mesh.h5]\n"
+  "\n"
+  "Writes the built-in synthetic basin, shaped like the Danjiangkou catchment (upper Han River):\n"
+  "about 95,000 km2, a west-to-east main stem into a reservoir (pool 170 m) by the eastern outlet,\n"
+  "a high northern range and a lower southern one, three regions, land use, soils and gauges\n"
+  "ankang, baihe and outlet. The same seed gives the same basin. See docs/synthetic-basin.md.\n"
+  "\n"
+  "  --cell-size METRES   cell size, 90 to 5000 m (required)\n"
+  "  --seed N             terrain seed, a non-negative integer (default 1)\n"
+  "  -o, --output FILE    mesh file to write (default mesh.h5)\n";
+
+static const char *usage_build =
+  "usage: shuibao mesh build --dem DEM.asc [--mask M.asc] [--regions R.asc] [--landuse L.asc]\n"
+  "                          [--soil S.asc] [--gauges G.csv] [--channel-threshold KM2] [-o mesh.h5]\n"
+  "\n"
+  "Builds a mesh from ESRI ASCII grids in projected metres or geographic degrees: priority-flood\n"
+  "depression filling, D8 flow directions and accumulation, slope, channels, gauge snapping and a\n"
+  "gauge 'outlet' at the basin outlet. All rasters must share the DEM's grid. See docs/mesh-build.md.\n"
+  "\n"
+  "  --dem FILE               elevation in metres (required)\n"
+  "  --mask FILE              active cells: non-zero and not no-data (default: every DEM cell with data)\n"
+  "  --regions FILE           region ids 1, 2, ... (0 outside; default: one region)\n"
+  "  --landuse FILE           land-use codes 1-7 (default: forest everywhere; a placeholder)\n"
+  "  --soil FILE              soil texture codes 1-11, Rawls et al. 1983 (default: loam; a placeholder)\n"
+  "  --gauges FILE            CSV with a header: name, x|lon, y|lat (snapped to the largest flow nearby)\n"
+  "  --channel-threshold KM2  upstream area at which a channel starts (default 10)\n"
+  "  -o, --output FILE        mesh file to write (default mesh.h5)\n";
+
+static const char *usage_run =
+  "usage: mpiexec -n N shuibao run SCENARIO.json [-o result.h5] [--mesh mesh.h5] [--quiet] [PETSc options]\n"
+  "\n"
+  "Runs a scenario: reads the mesh in parallel, runs the time loop and writes the result\n"
+  "collectively, first as result.h5.partial, renamed when complete. Every input is checked\n"
+  "before the time loop starts. See scenarios/README.md for the scenario keys.\n"
+  "\n"
+  "  -o, --output FILE   result file (default: the scenario's output.file, else result.h5)\n"
+  "  --mesh FILE         mesh file (default: the scenario's \"mesh\")\n"
+  "  --quiet             no progress lines\n"
+  "  -log_view           PETSc's profile of where time went (stages Setup, TimeLoop, Output)\n";
+
+static const char *usage_compare =
+  "usage: shuibao compare FILE.h5 [FILE.h5 ...] [--format md|csv|json]\n"
+  "\n"
+  "Lists the contents of result (and mesh) files: grid, gauges with peak discharge and volume,\n"
+  "water budget, provenance; the first file is the reference for differences.\n"
+  "\n"
+  "  --format FORMAT   md (default), csv or json\n";
+
+static const char *usage_scenario =
+  "usage: shuibao scenario check FILE.json\n"
+  "       shuibao scenario reference\n"
+  "\n"
+  "check      loads the scenario (with everything it extends) and reports the first error, if any\n"
+  "reference  prints the scenario reference (every key, unit, default and range) as Markdown\n";
+
+static PetscErrorCode CaptureHandler(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
+{
+  SbErrorCapture *e = (SbErrorCapture *)ctx;
+
+  if (p == PETSC_ERROR_INITIAL || e->code == 0) {
+    e->code = n;
+    if (mess && mess[0]) snprintf(e->message, sizeof(e->message), "%s", mess);
+    else {
+      const char *text = NULL;
+
+      PetscErrorMessage(n, &text, NULL);
+      snprintf(e->message, sizeof(e->message), "%s (in %s at %s:%d)", text ? text : "error", fun, file, line);
+    }
+  }
+  return n;
+}
+
+/* Parse helpers: a named option's value, with a one-line error when it is missing. */
+static PetscErrorCode NextValue(SbArgs *a, int *i, const char *name, const char **value)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(*i + 1 < a->argc, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: missing value (see --help)", name);
+  *value = a->argv[++(*i)];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode ParseReal(const char *name, const char *text, const char *what, PetscReal *v)
+{
+  char  *end;
+  double d;
+
+  PetscFunctionBeginUser;
+  errno = 0;
+  d     = strtod(text, &end);
+  PetscCheck(errno == 0 && end != text && *end == 0 && !PetscIsInfOrNanReal((PetscReal)d), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: expected %s, got \"%s\"", name, what, text);
+  *v = (PetscReal)d;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode ParseInt(const char *name, const char *text, const char *what, PetscInt *v)
+{
+  char     *end;
+  long long l;
+
+  PetscFunctionBeginUser;
+  errno = 0;
+  l     = strtoll(text, &end, 10);
+  PetscCheck(errno == 0 && end != text && *end == 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: expected %s, got \"%s\"", name, what, text);
+  *v = (PetscInt)l;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscBool IsHelp(const char *s)
+{
+  return (PetscBool)(!strcmp(s, "--help") || !strcmp(s, "-h"));
+}
+
+static PetscBool IsOutput(const char *s)
+{
+  return (PetscBool)(!strcmp(s, "-o") || !strcmp(s, "--output"));
+}
+
+/* The mesh tools are serial: rank 0 works, the others wait for its verdict, so a failure is
+   reported once and no rank hangs. */
+static PetscErrorCode WriteMeshOnRankZero(MPI_Comm comm, SbArgs *a, PetscBool synth, const char *out, PetscReal cell, PetscInt seed, const SbMeshBuildOptions *bo)
+{
+  PetscMPIInt    rank;
+  PetscErrorCode ierr = 0;
+  char           msg[4096] = "";
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) {
+    SbMeshData    *m = NULL;
+    PetscLogDouble t0, t1;
+
+    PetscCall(PetscTime(&t0));
+    ierr = synth ? SbMeshSynth(cell, seed, &m) : SbMeshBuild(bo, &m);
+    if (!ierr) {
+      if (!m->source[0] || synth) PetscCall(PetscStrncpy(m->source, a->command_line, sizeof(m->source)));
+      ierr = SbMeshDataWrite(m, out);
+    }
+    if (!ierr) {
+      PetscReal area = 0;
+      PetscInt  nact = 0;
+
+      for (PetscInt k = 0; k < m->nx * m->ny; k++)
+        if (m->mask[k]) {
+          nact++;
+          area += m->cell_area[k];
+        }
+      PetscCall(PetscTime(&t1));
+      PetscCall(PetscPrintf(PETSC_COMM_SELF, "wrote %s: %" PetscInt_FMT " x %" PetscInt_FMT " cells, %" PetscInt_FMT " active, %.1f km2, %" PetscInt_FMT " gauges, %.2f s\n", out, m->nx, m->ny, nact, (double)(area / 1e6), m->ngauges, (double)(t1 - t0)));
+      for (PetscInt g = 0; g < m->ngauges; g++) PetscCall(PetscPrintf(PETSC_COMM_SELF, "  gauge %-12s row %5" PetscInt_FMT " col %5" PetscInt_FMT "  upstream area %10.1f km2\n", m->gauges[g].name, m->gauges[g].row, m->gauges[g].col, (double)(m->gauges[g].upstream_area_m2 / 1e6)));
+    }
+    if (ierr) snprintf(msg, sizeof(msg), "%s", a->err->message);
+    PetscCall(SbMeshDataDestroy(&m));
+  }
+  PetscCallMPI(MPI_Bcast(&ierr, 1, MPI_INT, 0, comm));
+  PetscCallMPI(MPI_Bcast(msg, (int)sizeof(msg), MPI_CHAR, 0, comm));
+  PetscCheck(!ierr, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s", msg);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode CmdMesh(MPI_Comm comm, SbArgs *a)
+{
+  const char        *sub, *out = "mesh.h5";
+  PetscReal          cell = -1, km2 = 10;
+  PetscInt           seed = 1;
+  SbMeshBuildOptions bo   = {0};
+  PetscBool          synth;
+
+  PetscFunctionBeginUser;
+  PetscCheck(a->argc >= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "mesh: expected `mesh synth` or `mesh build` (see shuibao --help)");
+  sub = a->argv[0];
+  if (IsHelp(sub)) {
+    PetscCall(PetscPrintf(comm, "%s\n%s", usage_synth, usage_build));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  synth = (PetscBool)!strcmp(sub, "synth");
+  PetscCheck(synth || !strcmp(sub, "build"), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "mesh %s: unknown subcommand, expected synth or build", sub);
+  for (int i = 1; i < a->argc; i++) {
+    const char *o = a->argv[i], *v = NULL;
+
+    if (IsHelp(o)) {
+      PetscCall(PetscPrintf(comm, "%s", synth ? usage_synth : usage_build));
+      PetscFunctionReturn(PETSC_SUCCESS);
+    } else if (IsOutput(o)) PetscCall(NextValue(a, &i, o, &out));
+    else if (synth && !strcmp(o, "--cell-size")) {
+      PetscCall(NextValue(a, &i, o, &v));
+      PetscCall(ParseReal(o, v, "a cell size in metres", &cell));
+    } else if (synth && !strcmp(o, "--seed")) {
+      PetscCall(NextValue(a, &i, o, &v));
+      PetscCall(ParseInt(o, v, "a non-negative integer", &seed));
+      PetscCheck(seed >= 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "--seed: expected a non-negative integer, got %s", v);
+    } else if (!synth && !strcmp(o, "--dem")) PetscCall(NextValue(a, &i, o, &bo.dem));
+    else if (!synth && !strcmp(o, "--mask")) PetscCall(NextValue(a, &i, o, &bo.mask));
+    else if (!synth && !strcmp(o, "--regions")) PetscCall(NextValue(a, &i, o, &bo.regions));
+    else if (!synth && !strcmp(o, "--landuse")) PetscCall(NextValue(a, &i, o, &bo.landuse));
+    else if (!synth && !strcmp(o, "--soil")) PetscCall(NextValue(a, &i, o, &bo.soil));
+    else if (!synth && !strcmp(o, "--gauges")) PetscCall(NextValue(a, &i, o, &bo.gauges));
+    else if (!synth && !strcmp(o, "--channel-threshold")) {
+      PetscCall(NextValue(a, &i, o, &v));
+      PetscCall(ParseReal(o, v, "an area in km2", &km2));
+      PetscCheck(km2 > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "--channel-threshold: expected an area > 0 in km2, got %s", v);
+    } else SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "mesh %s: unknown option %s (see shuibao mesh %s --help)", sub, o, sub);
+  }
+  if (synth) PetscCheck(cell > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "mesh synth: --cell-size: required (metres, 90 to 5000)");
+  else PetscCheck(bo.dem, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "mesh build: --dem: required");
+  bo.channel_threshold_km2 = km2;
+  PetscCall(WriteMeshOnRankZero(comm, a, synth, out, cell, seed, &bo));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode CmdRun(MPI_Comm comm, SbArgs *a)
+{
+  SbRunOptions o = {0};
+
+  PetscFunctionBeginUser;
+  o.command_line = a->command_line;
+  for (int i = 0; i < a->argc; i++) {
+    const char *s = a->argv[i];
+
+    if (IsHelp(s)) {
+      PetscCall(PetscPrintf(comm, "%s", usage_run));
+      PetscFunctionReturn(PETSC_SUCCESS);
+    } else if (IsOutput(s)) PetscCall(NextValue(a, &i, s, &o.output));
+    else if (!strcmp(s, "--mesh")) PetscCall(NextValue(a, &i, s, &o.mesh));
+    else if (!strcmp(s, "--quiet")) o.quiet = PETSC_TRUE;
+    else if (s[0] == '-') SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "run: unknown option %s (see shuibao run --help)", s);
+    else {
+      PetscCheck(!o.scenario, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "run: one scenario per run, got %s and %s", o.scenario, s);
+      o.scenario = s;
+    }
+  }
+  PetscCheck(o.scenario, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "run: missing the scenario file (see shuibao run --help)");
+  PetscCall(SbRun(comm, &o));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode CmdCompare(MPI_Comm comm, SbArgs *a)
+{
+  const char *files[SB_MAX_ARGS], *format = "md";
+  int         n = 0;
+
+  PetscFunctionBeginUser;
+  for (int i = 0; i < a->argc; i++) {
+    const char *s = a->argv[i];
+
+    if (IsHelp(s)) {
+      PetscCall(PetscPrintf(comm, "%s", usage_compare));
+      PetscFunctionReturn(PETSC_SUCCESS);
+    } else if (!strcmp(s, "--format")) {
+      PetscCall(NextValue(a, &i, s, &format));
+      PetscCheck(!strcmp(format, "md") || !strcmp(format, "csv") || !strcmp(format, "json"), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "--format: expected md, csv or json, got \"%s\"", format);
+    } else if (s[0] == '-') SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "compare: unknown option %s (see shuibao compare --help)", s);
+    else files[n++] = s;
+  }
+  PetscCheck(n > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "compare: expected at least one result file");
+  PetscCall(SbCompare(comm, n, files, format));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode CmdScenario(MPI_Comm comm, SbArgs *a)
+{
+  PetscMPIInt rank;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (a->argc < 1 || IsHelp(a->argv[0])) {
+    PetscCall(PetscPrintf(comm, "%s", usage_scenario));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if (!strcmp(a->argv[0], "reference")) {
+    if (rank == 0) PetscCall(SbScenarioPrintReference(stdout));
+  } else if (!strcmp(a->argv[0], "check")) {
+    SbScenario *sc;
+
+    PetscCheck(a->argc == 2, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "scenario check: expected one scenario file");
+    PetscCall(SbScenarioLoad(comm, a->argv[1], &sc));
+    PetscCall(PetscPrintf(comm, "%s: ok (scenario \"%s\", mesh %s, %.6g h)\n", a->argv[1], sc->name, sc->mesh_path, (double)(sc->duration_s / 3600.0)));
+    PetscCall(SbScenarioDestroy(&sc));
+  } else SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "scenario %s: unknown subcommand, expected check or reference", a->argv[0]);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+int SbMain(int argc, char **argv)
+{
+  char          *pargv[SB_MAX_ARGS + 2];
+  int            pargc = 0, first = 1;
+  char         **pp;
+  SbArgs         a = {0};
+  SbErrorCapture err = {{0}, 0};
+  const char    *cmd;
+  PetscErrorCode ierr;
+  PetscMPIInt    rank = 0, size = 1;
+  size_t         len = 0;
+
+  if (argc > SB_MAX_ARGS) {
+    fprintf(stderr, "shuibao: error: too many arguments (%d)\n", argc);
+    return 2;
+  }
+  for (int i = 0; i < argc; i++) {
+    int w = snprintf(a.command_line + len, sizeof(a.command_line) - len, "%s%s", i ? " " : "", argv[i]);
+    if (w > 0 && len + (size_t)w < sizeof(a.command_line)) len += (size_t)w;
+  }
+  /* Split: our arguments, then (from the first foreign single-dash option) PETSc's. */
+  pargv[pargc++] = argv[0];
+  for (int i = 1; i < argc; i++) {
+    const char *s    = argv[i];
+    PetscBool   ours = (PetscBool)(s[0] != '-' || s[1] == '-' || !strcmp(s, "-o") || !strcmp(s, "-h") || s[1] == 0);
+
+    if (!ours || pargc > 1) pargv[pargc++] = argv[i];
+    else a.argv[a.argc++] = argv[i];
+  }
+  pargv[pargc] = NULL;
+  pp           = pargv;
+  ierr         = PetscInitialize(&pargc, &pp, NULL, NULL);
+  if (ierr) {
+    fprintf(stderr, "shuibao: error: could not initialise PETSc/MPI\n");
+    return 1;
+  }
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  MPI_Comm_size(PETSC_COMM_WORLD, &size);
+  a.err = &err;
+  PetscPushErrorHandler(CaptureHandler, &err);
+
+  if (a.argc == 0 || IsHelp(a.argv[0])) {
+    PetscPrintf(PETSC_COMM_WORLD, "%s", usage_main);
+    PetscPopErrorHandler();
+    PetscFinalize();
+    return a.argc == 0 ? 2 : 0;
+  }
+  cmd = a.argv[0];
+  if (!strcmp(cmd, "--version")) {
+    PetscPrintf(PETSC_COMM_WORLD, "shuibao %s (%s)\n", SB_VERSION, SB_GIT_DESCRIBE);
+    PetscPopErrorHandler();
+    PetscFinalize();
+    return 0;
+  }
+  /* Shift the command word away. */
+  for (int i = first; i < a.argc; i++) a.argv[i - first] = a.argv[i];
+  a.argc -= first;
+  if (!strcmp(cmd, "mesh")) ierr = CmdMesh(PETSC_COMM_WORLD, &a);
+  else if (!strcmp(cmd, "run")) ierr = CmdRun(PETSC_COMM_WORLD, &a);
+  else if (!strcmp(cmd, "compare")) ierr = CmdCompare(PETSC_COMM_WORLD, &a);
+  else if (!strcmp(cmd, "scenario")) ierr = CmdScenario(PETSC_COMM_WORLD, &a);
+  else {
+    if (rank == 0) fprintf(stderr, "shuibao: error: unknown command \"%s\" (see shuibao --help)\n", cmd);
+    PetscPopErrorHandler();
+    PetscFinalize();
+    return 2;
+  }
+  PetscPopErrorHandler();
+  if (ierr) {
+    /* Input errors are found by every rank together: report once. Other errors may be on
+       one rank only: report with the rank and abort, so that no rank hangs. */
+    if (err.code == PETSC_ERR_USER_INPUT || err.code == PETSC_ERR_FILE_OPEN) {
+      if (rank == 0) fprintf(stderr, "shuibao: error: %s\n", err.message);
+      PetscFinalize();
+      return 1;
+    }
+    fprintf(stderr, "shuibao: error%s: %s\n", size > 1 ? " on one rank" : "", err.message);
+    if (size > 1) MPI_Abort(PETSC_COMM_WORLD, 1);
+    PetscFinalize();
+    return 1;
+  }
+  ierr = PetscFinalize();
+  return ierr ? 1 : 0;
+}

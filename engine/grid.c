@@ -1,0 +1,375 @@
+/* Reading mesh.h5 onto a DMDA whose ownership ranges balance active cells. */
+#include "grid.h"
+#include "h5io.h"
+#include <unistd.h>
+#include <sys/stat.h>
+#include <errno.h>
+
+PetscErrorCode SbGridPartition(const PetscInt *counts, PetscInt len, PetscInt parts, PetscInt min_size, PetscInt *sizes)
+{
+  PetscInt64 total = 0, acc = 0;
+  PetscInt   start = 0;
+
+  PetscFunctionBeginUser;
+  PetscCheck(parts >= 1 && len >= parts * min_size, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "cannot split %" PetscInt_FMT " rows or columns into %" PetscInt_FMT " parts of at least %" PetscInt_FMT, len, parts, min_size);
+  for (PetscInt i = 0; i < len; i++) total += counts[i];
+  for (PetscInt p = 0; p < parts - 1; p++) {
+    /* End of part p: the first index where the running sum reaches (p+1)/parts of the total,
+       kept within the bounds that leave min_size for this and every later part. */
+    const PetscInt64 target = (total * (p + 1) + parts / 2) / parts;
+    const PetscInt   lo = start + min_size, hi = len - (parts - p - 1) * min_size;
+    PetscInt         end = start;
+
+    while (end < len && acc + counts[end] <= target) acc += counts[end++];
+    /* Take the boundary cell too if that brings the sum closer to the target. */
+    if (end < len && (acc + counts[end] - target) < (target - acc)) acc += counts[end++];
+    if (end < lo) {
+      for (PetscInt i = end; i < lo; i++) acc += counts[i];
+      end = lo;
+    }
+    if (end > hi) {
+      for (PetscInt i = hi; i < end; i++) acc -= counts[i];
+      end = hi;
+    }
+    sizes[p] = end - start;
+    start    = end;
+  }
+  sizes[parts - 1] = len - start;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Process grid m x n (m along x) minimising the halo perimeter of a rank, as PETSc does. */
+static void ChooseProcessGrid(PetscInt nx, PetscInt ny, PetscMPIInt size, PetscInt *m, PetscInt *n)
+{
+  PetscReal best = PETSC_MAX_REAL;
+
+  *m = 1;
+  *n = size;
+  for (PetscInt mm = 1; mm <= size; mm++) {
+    PetscInt  nn = size / mm;
+    PetscReal cost;
+
+    if (mm * nn != size || mm > nx || nn > ny) continue;
+    cost = (PetscReal)nx / mm + (PetscReal)ny / nn;
+    if (cost < best) {
+      best = cost;
+      *m   = mm;
+      *n   = nn;
+    }
+  }
+}
+
+static PetscErrorCode ReadBlock(hid_t file, const char *path, const char *name, PetscInt r0, PetscInt nr, PetscInt c0, PetscInt nc, double *buf)
+{
+  hid_t   dset, fspace, mspace, dxpl;
+  hsize_t start[2] = {(hsize_t)r0, (hsize_t)c0}, count[2] = {(hsize_t)nr, (hsize_t)nc}, dims[2];
+  htri_t  exists;
+
+  PetscFunctionBeginUser;
+  SbCallHDF5(exists = H5Lexists(file, name, H5P_DEFAULT));
+  PetscCheck(exists > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /%s: missing dataset (not a shuibao mesh?)", path, name);
+  SbCallHDF5(dset = H5Dopen2(file, name, H5P_DEFAULT));
+  SbCallHDF5(fspace = H5Dget_space(dset));
+  PetscCheck(H5Sget_simple_extent_ndims(fspace) == 2, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /%s: expected a 2-D [ny][nx] array", path, name);
+  SbCallHDF5(H5Sget_simple_extent_dims(fspace, dims, NULL));
+  PetscCheck(dims[0] >= (hsize_t)(r0 + nr) && dims[1] >= (hsize_t)(c0 + nc), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /%s: array is %llu x %llu, smaller than the grid", path, name, (unsigned long long)dims[0], (unsigned long long)dims[1]);
+  if (nr > 0 && nc > 0) SbCallHDF5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL));
+  else SbCallHDF5(H5Sselect_none(fspace));
+  SbCallHDF5(mspace = H5Screate_simple(2, count, NULL));
+  if (!(nr > 0 && nc > 0)) SbCallHDF5(H5Sselect_none(mspace));
+  SbCallHDF5(dxpl = H5Pcreate(H5P_DATASET_XFER));
+  SbCallHDF5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
+  SbCallHDF5(H5Dread(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, buf));
+  SbCallHDF5(H5Pclose(dxpl));
+  SbCallHDF5(H5Sclose(mspace));
+  SbCallHDF5(H5Sclose(fspace));
+  SbCallHDF5(H5Dclose(dset));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode ReadField(SbGrid *g, hid_t file, const char *name, Vec *v)
+{
+  PetscScalar *a;
+
+  PetscFunctionBeginUser;
+  PetscCall(DMCreateGlobalVector(g->da, v));
+  PetscCall(PetscObjectSetName((PetscObject)*v, name));
+  PetscCall(VecGetArray(*v, &a));
+  /* The owned block of a DMDA global vector is row-major with i fastest: the same layout as the
+     [ys:ys+ym][xs:xs+xm] hyperslab. */
+  PetscCall(ReadBlock(file, g->path, name, g->ys, g->ym, g->xs, g->xm, a));
+  PetscCall(VecRestoreArray(*v, &a));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+typedef struct {
+  PetscInt n, cap;
+  char (*names)[SB_MAX_NAME];
+} NameList;
+
+static herr_t CollectName(hid_t loc, const char *name, const H5L_info_t *info, void *ctx)
+{
+  NameList *l = (NameList *)ctx;
+
+  if (l->n >= l->cap) return -1;
+  snprintf(l->names[l->n++], SB_MAX_NAME, "%s", name);
+  return 0;
+}
+
+static PetscErrorCode ReadGauges(SbGrid *g, hid_t file)
+{
+  hid_t    grp;
+  H5G_info_t info;
+  NameList l;
+
+  PetscFunctionBeginUser;
+  PetscCheck(H5Lexists(file, "gauges", H5P_DEFAULT) > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /gauges: missing group", g->path);
+  SbCallHDF5(grp = H5Gopen2(file, "gauges", H5P_DEFAULT));
+  SbCallHDF5(H5Gget_info(grp, &info));
+  l.n    = 0;
+  l.cap  = (PetscInt)info.nlinks;
+  PetscCall(PetscMalloc1(info.nlinks > 0 ? info.nlinks : 1, &l.names));
+  SbCallHDF5(H5Literate(grp, H5_INDEX_NAME, H5_ITER_INC, NULL, CollectName, &l));
+  g->ngauges = l.n;
+  PetscCall(PetscCalloc1(l.n > 0 ? l.n : 1, &g->gauges));
+  for (PetscInt k = 0; k < l.n; k++) {
+    hid_t     gg;
+    long long row, col;
+    double    area;
+    char      where[PETSC_MAX_PATH_LEN + 80];
+
+    PetscCall(PetscSNPrintf(where, sizeof(where), "%s: /gauges/%s", g->path, l.names[k]));
+    SbCallHDF5(gg = H5Gopen2(grp, l.names[k], H5P_DEFAULT));
+    PetscCall(SbH5ReadAttrInt(gg, where, "row", &row));
+    PetscCall(SbH5ReadAttrInt(gg, where, "col", &col));
+    PetscCall(SbH5ReadAttrDouble(gg, where, "upstream_area_m2", &area));
+    SbCallHDF5(H5Gclose(gg));
+    PetscCheck(row >= 0 && row < g->ny && col >= 0 && col < g->nx, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: row, col: gauge outside the %" PetscInt_FMT " x %" PetscInt_FMT " grid", where, g->nx, g->ny);
+    PetscCall(PetscStrncpy(g->gauges[k].name, l.names[k], SB_MAX_NAME));
+    g->gauges[k].row              = (PetscInt)row;
+    g->gauges[k].col              = (PetscInt)col;
+    g->gauges[k].upstream_area_m2 = area;
+  }
+  PetscCall(PetscFree(l.names));
+  SbCallHDF5(H5Gclose(grp));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode ReadRegions(SbGrid *g, hid_t file)
+{
+  hid_t    grp;
+  H5G_info_t info;
+  NameList l;
+
+  PetscFunctionBeginUser;
+  g->nregions = 1;
+  PetscCall(PetscStrncpy(g->region_names[0], "basin", SB_MAX_NAME));
+  if (H5Lexists(file, "regions", H5P_DEFAULT) <= 0) PetscFunctionReturn(PETSC_SUCCESS);
+  SbCallHDF5(grp = H5Gopen2(file, "regions", H5P_DEFAULT));
+  SbCallHDF5(H5Gget_info(grp, &info));
+  l.n   = 0;
+  l.cap = (PetscInt)info.nlinks;
+  PetscCall(PetscMalloc1(info.nlinks > 0 ? info.nlinks : 1, &l.names));
+  SbCallHDF5(H5Literate(grp, H5_INDEX_NAME, H5_ITER_INC, NULL, CollectName, &l));
+  PetscCheck(l.n <= 16, PETSC_COMM_SELF, PETSC_ERR_SUP, "%s: /regions: at most 16 regions are supported, found %" PetscInt_FMT, g->path, l.n);
+  if (l.n > 0) g->nregions = l.n;
+  for (PetscInt k = 0; k < l.n; k++) {
+    hid_t     gg;
+    long long id;
+    char      where[PETSC_MAX_PATH_LEN + 80];
+
+    PetscCall(PetscSNPrintf(where, sizeof(where), "%s: /regions/%s", g->path, l.names[k]));
+    SbCallHDF5(gg = H5Gopen2(grp, l.names[k], H5P_DEFAULT));
+    PetscCall(SbH5ReadAttrInt(gg, where, "id", &id));
+    SbCallHDF5(H5Gclose(gg));
+    PetscCheck(id >= 1 && id <= l.n, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: id: expected 1..%" PetscInt_FMT ", got %lld", where, l.n, id);
+    PetscCall(PetscStrncpy(g->region_names[id - 1], l.names[k], SB_MAX_NAME));
+  }
+  PetscCall(PetscFree(l.names));
+  SbCallHDF5(H5Gclose(grp));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Rank 0 checks that the file exists, is a regular file and is HDF5, so that a bad path gives
+   one clear message on every rank before any collective HDF5 call. */
+static PetscErrorCode CheckMeshFile(MPI_Comm comm, const char *path)
+{
+  PetscMPIInt rank;
+  char        msg[PETSC_MAX_PATH_LEN + 128] = "";
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) {
+    struct stat st;
+
+    if (stat(path, &st) != 0) PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: cannot open the mesh: %s", path, strerror(errno)));
+    else if (S_ISDIR(st.st_mode)) PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: cannot open the mesh: is a directory", path));
+    else if (access(path, R_OK) != 0) PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: cannot open the mesh: %s", path, strerror(errno)));
+    else {
+      htri_t is;
+
+      H5E_BEGIN_TRY { is = H5Fis_hdf5(path); } H5E_END_TRY;
+      if (is <= 0) PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: not an HDF5 file (make one with `shuibao mesh`)", path));
+    }
+  }
+  PetscCallMPI(MPI_Bcast(msg, (int)sizeof(msg), MPI_CHAR, 0, comm));
+  PetscCheck(msg[0] == 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s", msg);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbGridCreate(MPI_Comm comm, const char *path, SbGrid **grid)
+{
+  SbGrid     *g;
+  hid_t       fapl, file;
+  PetscMPIInt size, rank;
+  long long   nx, ny, geo;
+  double      v;
+  PetscInt    m, n, *lx, *ly, *rowc, *colc, r0, r1, nr;
+  double     *buf;
+  PetscInt64  local[2], global[2];
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCall(CheckMeshFile(comm, path));
+  PetscCall(PetscNew(&g));
+  g->comm = comm;
+  PetscCall(PetscStrncpy(g->path, path, sizeof(g->path)));
+
+  SbCallHDF5(fapl = H5Pcreate(H5P_FILE_ACCESS));
+  SbCallHDF5(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL));
+  SbCallHDF5(file = H5Fopen(path, H5F_ACC_RDONLY, fapl));
+  SbCallHDF5(H5Pclose(fapl));
+
+  PetscCall(SbH5ReadAttrInt(file, path, "nx", &nx));
+  PetscCall(SbH5ReadAttrInt(file, path, "ny", &ny));
+  PetscCall(SbH5ReadAttrInt(file, path, "geographic", &geo));
+  PetscCheck(nx > 0 && ny > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: nx, ny: expected positive sizes, got %lld x %lld", path, nx, ny);
+  g->nx         = (PetscInt)nx;
+  g->ny         = (PetscInt)ny;
+  g->geographic = geo ? PETSC_TRUE : PETSC_FALSE;
+  PetscCall(SbH5ReadAttrDouble(file, path, "xllcorner", &v));
+  g->xll = v;
+  PetscCall(SbH5ReadAttrDouble(file, path, "yllcorner", &v));
+  g->yll = v;
+  PetscCall(SbH5ReadAttrDouble(file, path, "cellsize", &v));
+  g->cellsize = v;
+  PetscCall(SbH5ReadAttrDouble(file, path, "dy_m", &v));
+  g->dy_m = v;
+  PetscCall(SbH5ReadAttrDouble(file, path, "reservoir_level_m", &v));
+  g->reservoir_level_m = v;
+
+  /* Active cells per row and per column, each rank reading a band of rows. */
+  PetscCall(PetscCalloc2(g->ny, &rowc, g->nx, &colc));
+  r0 = (g->ny * rank) / size;
+  r1 = (g->ny * (rank + 1)) / size;
+  nr = r1 - r0;
+  PetscCall(PetscMalloc1(nr * g->nx + 1, &buf));
+  PetscCall(ReadBlock(file, path, "mask", r0, nr, 0, nr > 0 ? g->nx : 0, buf));
+  for (PetscInt r = 0; r < nr; r++)
+    for (PetscInt c = 0; c < g->nx; c++)
+      if (buf[r * g->nx + c] != 0) {
+        rowc[r0 + r]++;
+        colc[c]++;
+      }
+  PetscCall(PetscFree(buf));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, rowc, (int)g->ny, MPIU_INT, MPI_SUM, comm));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, colc, (int)g->nx, MPIU_INT, MPI_SUM, comm));
+
+  ChooseProcessGrid(g->nx, g->ny, size, &m, &n);
+  PetscCall(PetscMalloc2(m, &lx, n, &ly));
+  PetscCall(SbGridPartition(colc, g->nx, m, 1, lx));
+  PetscCall(SbGridPartition(rowc, g->ny, n, 1, ly));
+  PetscCall(DMDACreate2d(comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_BOX, g->nx, g->ny, m, n, 1, 1, lx, ly, &g->da));
+  PetscCall(DMSetUp(g->da));
+  PetscCall(PetscFree2(lx, ly));
+  PetscCall(PetscFree2(rowc, colc));
+  PetscCall(DMDAGetCorners(g->da, &g->xs, &g->ys, NULL, &g->xm, &g->ym, NULL));
+
+  PetscCall(PetscMalloc1(g->ny, &g->dx_m));
+  {
+    hid_t dset;
+
+    SbCallHDF5(dset = H5Dopen2(file, "dx_m", H5P_DEFAULT));
+    SbCallHDF5(H5Dread(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, g->dx_m));
+    SbCallHDF5(H5Dclose(dset));
+  }
+
+  PetscCall(ReadField(g, file, "elevation", &g->elevation));
+  PetscCall(ReadField(g, file, "mask", &g->mask));
+  PetscCall(ReadField(g, file, "cell_area", &g->cell_area));
+  PetscCall(ReadField(g, file, "channel", &g->channel));
+  PetscCall(ReadField(g, file, "slope", &g->slope));
+  PetscCall(ReadField(g, file, "flow_direction", &g->flow_direction));
+  PetscCall(ReadField(g, file, "region", &g->region));
+  PetscCall(ReadGauges(g, file));
+  PetscCall(ReadRegions(g, file));
+  SbCallHDF5(H5Fclose(file));
+
+  {
+    const PetscScalar *mk, *ar, *el;
+    PetscReal          area = 0;
+    PetscInt           nloc = 0, nown = g->xm * g->ym;
+
+    PetscCall(VecGetArrayRead(g->mask, &mk));
+    PetscCall(VecGetArrayRead(g->cell_area, &ar));
+    PetscCall(VecGetArrayRead(g->elevation, &el));
+    for (PetscInt k = 0; k < nown; k++)
+      if (mk[k] != 0) {
+        PetscCheck(PetscIsNormalReal(ar[k]) && ar[k] > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /cell_area: not a positive number at an active cell", path);
+        PetscCheck(!PetscIsInfOrNanReal(el[k]), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /elevation: NaN or Inf at an active cell", path);
+        nloc++;
+        area += ar[k];
+      }
+    PetscCall(VecRestoreArrayRead(g->mask, &mk));
+    PetscCall(VecRestoreArrayRead(g->cell_area, &ar));
+    PetscCall(VecRestoreArrayRead(g->elevation, &el));
+    g->nactive_local = nloc;
+    local[0]         = nloc;
+    local[1]         = nloc;
+    PetscCallMPI(MPI_Allreduce(&local[0], &global[0], 1, MPIU_INT64, MPI_SUM, comm));
+    PetscCallMPI(MPI_Allreduce(&local[1], &global[1], 1, MPIU_INT64, MPI_MAX, comm));
+    PetscCallMPI(MPI_Allreduce(&area, &g->active_area_m2, 1, MPIU_REAL, MPI_SUM, comm));
+    g->nactive        = (PetscInt)global[0];
+    g->load_imbalance = global[0] > 0 ? (PetscReal)global[1] / ((PetscReal)global[0] / size) - 1.0 : 0.0;
+  }
+  PetscCheck(g->nactive > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /mask: no active cells", path);
+  *grid = g;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbGridDestroy(SbGrid **grid)
+{
+  SbGrid *g = *grid;
+
+  PetscFunctionBeginUser;
+  if (!g) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(VecDestroy(&g->elevation));
+  PetscCall(VecDestroy(&g->mask));
+  PetscCall(VecDestroy(&g->cell_area));
+  PetscCall(VecDestroy(&g->channel));
+  PetscCall(VecDestroy(&g->slope));
+  PetscCall(VecDestroy(&g->flow_direction));
+  PetscCall(VecDestroy(&g->region));
+  PetscCall(DMDestroy(&g->da));
+  PetscCall(PetscFree(g->dx_m));
+  PetscCall(PetscFree(g->gauges));
+  PetscCall(PetscFree(*grid));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbGridFindGauge(const SbGrid *grid, const char *name, PetscInt *index)
+{
+  PetscFunctionBeginUser;
+  *index = -1;
+  for (PetscInt k = 0; k < grid->ngauges; k++) {
+    PetscBool same;
+
+    PetscCall(PetscStrcmp(grid->gauges[k].name, name, &same));
+    if (same) {
+      *index = k;
+      break;
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -1,0 +1,51 @@
+/* The model grid on a DMDA: mesh.h5 read in parallel, ownership ranges balancing active cells. */
+#ifndef SB_GRID_H
+#define SB_GRID_H
+
+#include "sbsys.h"
+#include <petscdmda.h>
+#include "meshdata.h"
+
+typedef struct {
+  MPI_Comm  comm;
+  char      path[PETSC_MAX_PATH_LEN]; /* the mesh file */
+  DM        da;                       /* dof 1, box stencil of width 1; j = row (0 north), i = column */
+  PetscInt  nx, ny;
+  PetscInt  xs, ys, xm, ym; /* owned block */
+  PetscBool geographic;
+  PetscReal xll, yll, cellsize, dy_m;
+  PetscReal *dx_m; /* [ny], every row, on every rank */
+  PetscReal reservoir_level_m;
+
+  /* Static fields as global vectors on da. */
+  Vec elevation; /* m */
+  Vec mask;      /* 1 active, 0 inactive */
+  Vec cell_area; /* m² */
+  Vec channel;   /* 1 channel */
+  Vec slope;     /* m/m */
+  Vec region;    /* region id as a real */
+  Vec flow_direction; /* D8 ESRI code as a real; 0 at active cells = outlet (water leaves the grid) */
+
+  PetscInt ngauges;
+  SbGauge *gauges; /* every rank holds the list */
+  PetscInt nregions;
+  char     region_names[16][SB_MAX_NAME];
+
+  PetscInt  nactive;       /* active cells in the whole basin */
+  PetscInt  nactive_local; /* active cells owned by this rank */
+  PetscReal active_area_m2;
+  PetscReal load_imbalance; /* max over ranks of active cells / mean − 1 */
+} SbGrid;
+
+/* Collective. Opens mesh.h5 (error naming the file if missing or not a shuibao mesh), chooses a
+   process grid and ownership ranges that balance active cells, creates the DMDA and reads the
+   static fields with collective hyperslab reads. */
+PETSC_EXTERN PetscErrorCode SbGridCreate(MPI_Comm comm, const char *path, SbGrid **grid);
+PETSC_EXTERN PetscErrorCode SbGridDestroy(SbGrid **grid);
+/* Split counts[0..len) into parts contiguous pieces of near-equal sums, each at least min_size
+   long; sizes[0..parts) receives the lengths. */
+PETSC_EXTERN PetscErrorCode SbGridPartition(const PetscInt *counts, PetscInt len, PetscInt parts, PetscInt min_size, PetscInt *sizes);
+/* Index of gauge `name` or -1. */
+PETSC_EXTERN PetscErrorCode SbGridFindGauge(const SbGrid *grid, const char *name, PetscInt *index);
+
+#endif

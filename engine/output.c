@@ -1,0 +1,252 @@
+/* Writing result.h5 with parallel HDF5. */
+#include "output.h"
+#include "h5io.h"
+#include <petscdmda.h>
+#include <unistd.h>
+#include <errno.h>
+#include <time.h>
+
+struct _p_SbOutput {
+  SbGrid   *grid;
+  char      path[PETSC_MAX_PATH_LEN];
+  char      partial[PETSC_MAX_PATH_LEN + 16];
+  hid_t     file;
+  PetscInt  nrec, cap;
+  PetscReal *time, *rain, *storage, *q; /* q: [nrec][ngauges] */
+};
+
+PetscErrorCode SbOutputCreate(SbGrid *grid, const char *path, SbOutput *out)
+{
+  SbOutput    o;
+  hid_t       fapl;
+  PetscMPIInt rank;
+  char        msg[2 * PETSC_MAX_PATH_LEN] = "";
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(grid->comm, &rank));
+  PetscCall(PetscNew(&o));
+  o->grid = grid;
+  o->file = -1;
+  PetscCall(PetscStrncpy(o->path, path, sizeof(o->path)));
+  PetscCall(PetscSNPrintf(o->partial, sizeof(o->partial), "%s.partial", path));
+  if (rank == 0) {
+    /* Rank 0 probes the path so that all ranks report the same clear error. */
+    FILE *fp = fopen(o->partial, "wb");
+
+    if (!fp) PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: cannot write the result: %s", path, strerror(errno)));
+    else {
+      fclose(fp);
+      (void)remove(o->partial);
+    }
+  }
+  PetscCallMPI(MPI_Bcast(msg, (int)sizeof(msg), MPI_CHAR, 0, grid->comm));
+  if (msg[0]) {
+    PetscCall(PetscFree(o));
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "%s", msg);
+  }
+  SbCallHDF5(fapl = H5Pcreate(H5P_FILE_ACCESS));
+  SbCallHDF5(H5Pset_fapl_mpio(fapl, grid->comm, MPI_INFO_NULL));
+  SbCallHDF5(o->file = H5Fcreate(o->partial, H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
+  SbCallHDF5(H5Pclose(fapl));
+  *out = o;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbOutputRecord(SbOutput o, PetscReal t_s, const PetscReal *q, PetscReal rain_mm_h, PetscReal storage_m3)
+{
+  const PetscInt ng = o->grid->ngauges;
+
+  PetscFunctionBeginUser;
+  if (o->nrec == o->cap) {
+    PetscInt   cap = o->cap ? 2 * o->cap : 64;
+    PetscReal *t, *r, *s, *qq;
+
+    PetscCall(PetscMalloc4(cap, &t, cap, &r, cap, &s, cap * (ng + 1), &qq));
+    if (o->nrec) {
+      PetscCall(PetscArraycpy(t, o->time, o->nrec));
+      PetscCall(PetscArraycpy(r, o->rain, o->nrec));
+      PetscCall(PetscArraycpy(s, o->storage, o->nrec));
+      PetscCall(PetscArraycpy(qq, o->q, o->nrec * ng));
+    }
+    PetscCall(PetscFree4(o->time, o->rain, o->storage, o->q));
+    o->time    = t;
+    o->rain    = r;
+    o->storage = s;
+    o->q       = qq;
+    o->cap     = cap;
+  }
+  o->time[o->nrec]    = t_s;
+  o->rain[o->nrec]    = rain_mm_h;
+  o->storage[o->nrec] = storage_m3;
+  for (PetscInt k = 0; k < ng; k++) o->q[o->nrec * ng + k] = q[k];
+  o->nrec++;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* 1-D series: created collectively, written by rank 0 only. */
+static PetscErrorCode WriteSeries(hid_t loc, MPI_Comm comm, const char *name, const PetscReal *data, PetscInt n, PetscInt stride, const char *units, const char *long_name)
+{
+  hsize_t     dim = (hsize_t)n;
+  hid_t       space, dset, mspace;
+  PetscMPIInt rank;
+  PetscReal  *buf;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCall(PetscMalloc1(n + 1, &buf));
+  for (PetscInt i = 0; i < n; i++) buf[i] = data[i * stride];
+  SbCallHDF5(space = H5Screate_simple(1, &dim, NULL));
+  SbCallHDF5(dset = H5Dcreate2(loc, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  SbCallHDF5(mspace = H5Screate_simple(1, &dim, NULL));
+  if (rank != 0) {
+    SbCallHDF5(H5Sselect_none(space));
+    SbCallHDF5(H5Sselect_none(mspace));
+  }
+  SbCallHDF5(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, space, H5P_DEFAULT, buf));
+  PetscCall(SbH5Describe(dset, units, long_name));
+  SbCallHDF5(H5Sclose(mspace));
+  SbCallHDF5(H5Dclose(dset));
+  SbCallHDF5(H5Sclose(space));
+  PetscCall(PetscFree(buf));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* A [ny][nx] map from a global vector on grid->da, each rank writing its block collectively. */
+static PetscErrorCode WriteMap(SbOutput o, hid_t loc, const char *name, Vec v, const char *units, const char *long_name)
+{
+  SbGrid            *g       = o->grid;
+  hsize_t            dims[2] = {(hsize_t)g->ny, (hsize_t)g->nx}, start[2] = {(hsize_t)g->ys, (hsize_t)g->xs}, count[2] = {(hsize_t)g->ym, (hsize_t)g->xm};
+  hid_t              space, dset, mspace, dxpl;
+  const PetscScalar *a;
+
+  PetscFunctionBeginUser;
+  SbCallHDF5(space = H5Screate_simple(2, dims, NULL));
+  SbCallHDF5(dset = H5Dcreate2(loc, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  SbCallHDF5(mspace = H5Screate_simple(2, count, NULL));
+  if (g->xm > 0 && g->ym > 0) SbCallHDF5(H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, count, NULL));
+  else {
+    SbCallHDF5(H5Sselect_none(space));
+    SbCallHDF5(H5Sselect_none(mspace));
+  }
+  SbCallHDF5(dxpl = H5Pcreate(H5P_DATASET_XFER));
+  SbCallHDF5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
+  PetscCall(VecGetArrayRead(v, &a));
+  SbCallHDF5(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, space, dxpl, a));
+  PetscCall(VecRestoreArrayRead(v, &a));
+  PetscCall(SbH5Describe(dset, units, long_name));
+  SbCallHDF5(H5Pclose(dxpl));
+  SbCallHDF5(H5Sclose(mspace));
+  SbCallHDF5(H5Dclose(dset));
+  SbCallHDF5(H5Sclose(space));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbOutputFinish(SbOutput o, SbState *s, const SbWaterBudget *b, const SbProvenance *p)
+{
+  SbGrid     *g = o->grid;
+  hid_t       grp, sub;
+  PetscMPIInt rank, size;
+  PetscInt    nrec = o->nrec;
+  Vec         depth;
+  char        buf[PETSC_MAX_PATH_LEN], when[64];
+  char       *opts;
+  time_t      now = time(NULL);
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(g->comm, &rank));
+  PetscCallMPI(MPI_Comm_size(g->comm, &size));
+  /* Only rank 0 recorded series; every rank needs the length for collective creation. */
+  PetscCallMPI(MPI_Bcast(&nrec, 1, MPIU_INT, 0, g->comm));
+
+  SbCallHDF5(grp = H5Gcreate2(o->file, "series", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  PetscCall(WriteSeries(grp, g->comm, "time", o->time, nrec, 1, "s", "time since the scenario start"));
+  PetscCall(WriteSeries(grp, g->comm, "rain", o->rain, nrec, 1, "mm h-1", "basin-uniform rain intensity"));
+  PetscCall(WriteSeries(grp, g->comm, "storage", o->storage, nrec, 1, "m3", "surface water stored on the grid"));
+  for (PetscInt k = 0; k < g->ngauges; k++) {
+    SbCallHDF5(sub = H5Gcreate2(grp, g->gauges[k].name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    PetscCall(WriteSeries(sub, g->comm, "discharge", o->q ? o->q + k : NULL, nrec, g->ngauges, "m3 s-1", "discharge leaving the gauge cell"));
+    PetscCall(SbH5WriteAttrInt(sub, "row", (long long)g->gauges[k].row));
+    PetscCall(SbH5WriteAttrInt(sub, "col", (long long)g->gauges[k].col));
+    PetscCall(SbH5WriteAttrDouble(sub, "upstream_area_m2", g->gauges[k].upstream_area_m2));
+    SbCallHDF5(H5Gclose(sub));
+  }
+  SbCallHDF5(H5Gclose(grp));
+
+  SbCallHDF5(grp = H5Gcreate2(o->file, "budget", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  SbCallHDF5(sub = H5Gcreate2(grp, "water", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  PetscCall(SbH5WriteAttrString(sub, "units", "m3"));
+  PetscCall(SbH5WriteAttrDouble(sub, "rain", b->rain_m3));
+  PetscCall(SbH5WriteAttrDouble(sub, "outflow", b->outflow_m3));
+  PetscCall(SbH5WriteAttrDouble(sub, "storage_initial", b->storage_initial_m3));
+  PetscCall(SbH5WriteAttrDouble(sub, "storage_final", b->storage_final_m3));
+  PetscCall(SbH5WriteAttrDouble(sub, "storage_change", b->storage_final_m3 - b->storage_initial_m3));
+  for (PetscInt k = 0; k < g->ngauges; k++) {
+    PetscCall(PetscSNPrintf(buf, sizeof(buf), "outflow_%s", g->gauges[k].name));
+    PetscCall(SbH5WriteAttrDouble(sub, buf, b->gauge_volume_m3[k]));
+  }
+  PetscCall(SbH5WriteAttrDouble(sub, "relative_error", b->relative_error));
+  SbCallHDF5(H5Gclose(sub));
+  SbCallHDF5(H5Gclose(grp));
+
+  SbCallHDF5(grp = H5Gcreate2(o->file, "maps", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  PetscCall(DMCreateGlobalVector(g->da, &depth));
+  PetscCall(VecStrideGather(s->X, 0, depth, INSERT_VALUES));
+  PetscCall(WriteMap(o, grp, "depth_final", depth, "m", "water depth at the end of the run"));
+  PetscCall(WriteMap(o, grp, "depth_max", s->hmax, "m", "maximum water depth during the run"));
+  PetscCall(VecDestroy(&depth));
+  SbCallHDF5(H5Gclose(grp));
+
+  SbCallHDF5(grp = H5Gcreate2(o->file, "provenance", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  PetscCall(SbH5WriteAttrString(grp, "scenario", p->scenario_text ? p->scenario_text : ""));
+  PetscCall(SbH5WriteAttrString(grp, "scenario_file", p->scenario_path));
+  PetscCall(SbH5WriteAttrString(grp, "mesh", p->mesh_path));
+  PetscCall(SbH5WriteAttrString(grp, "command_line", p->command_line));
+  PetscCall(SbH5WriteAttrString(grp, "shuibao_version", SB_VERSION));
+  PetscCall(SbH5WriteAttrString(grp, "git", SB_GIT_DESCRIBE));
+  PetscCall(PetscSNPrintf(buf, sizeof(buf), "PETSc %d.%d.%d, HDF5 %d.%d.%d", PETSC_VERSION_MAJOR, PETSC_VERSION_MINOR, PETSC_VERSION_SUBMINOR, H5_VERS_MAJOR, H5_VERS_MINOR, H5_VERS_RELEASE));
+  PetscCall(SbH5WriteAttrString(grp, "libraries", buf));
+  PetscCall(PetscOptionsGetAll(NULL, &opts));
+  PetscCall(SbH5WriteAttrString(grp, "petsc_options", opts));
+  PetscCall(PetscFree(opts));
+  strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+  PetscCall(SbH5WriteAttrString(grp, "created", when));
+  PetscCall(SbH5WriteAttrInt(grp, "ranks", (long long)size));
+  PetscCall(SbH5WriteAttrInt(grp, "steps", (long long)p->steps));
+  PetscCall(SbH5WriteAttrDouble(grp, "wall_time_s", p->wall_s));
+  PetscCall(SbH5WriteAttrDouble(grp, "load_imbalance", p->load_imbalance));
+  SbCallHDF5(H5Gclose(grp));
+
+  PetscCall(SbH5WriteAttrString(o->file, "title", "shuibao result"));
+  PetscCall(SbH5WriteAttrString(o->file, "source", "shuibao " SB_VERSION));
+  SbCallHDF5(H5Fclose(o->file));
+  o->file = -1;
+  PetscCallMPI(MPI_Barrier(g->comm));
+  if (rank == 0) PetscCheck(rename(o->partial, o->path) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s: cannot rename %s into place: %s", o->path, o->partial, strerror(errno));
+  PetscCallMPI(MPI_Barrier(g->comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbOutputAbort(SbOutput *out)
+{
+  PetscMPIInt rank;
+
+  PetscFunctionBeginUser;
+  if (!*out) PetscFunctionReturn(PETSC_SUCCESS);
+  if ((*out)->file >= 0) {
+    H5E_BEGIN_TRY { H5Fclose((*out)->file); } H5E_END_TRY;
+    (*out)->file = -1;
+  }
+  PetscCallMPI(MPI_Comm_rank((*out)->grid->comm, &rank));
+  if (rank == 0) (void)remove((*out)->partial);
+  PetscCall(SbOutputDestroy(out));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbOutputDestroy(SbOutput *out)
+{
+  PetscFunctionBeginUser;
+  if (!*out) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscFree4((*out)->time, (*out)->rain, (*out)->storage, (*out)->q));
+  PetscCall(PetscFree(*out));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

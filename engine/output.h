@@ -1,0 +1,33 @@
+/* result.h5: written collectively, first as <file>.partial, renamed when complete. */
+#ifndef SB_OUTPUT_H
+#define SB_OUTPUT_H
+
+#include "state.h"
+#include "scenario.h"
+
+typedef struct _p_SbOutput *SbOutput;
+
+/* Collective. Creates <path>.partial at once, so an unwritable path fails before any computation. */
+PETSC_EXTERN PetscErrorCode SbOutputCreate(SbGrid *grid, const char *path, SbOutput *out);
+/* Record one time of the gauge series (rank 0 keeps them until the end). */
+PETSC_EXTERN PetscErrorCode SbOutputRecord(SbOutput out, PetscReal t_s, const PetscReal *discharge_m3_s, PetscReal rain_mm_h, PetscReal storage_m3);
+
+typedef struct {
+  PetscReal  rain_m3, outflow_m3, storage_initial_m3, storage_final_m3;
+  PetscReal *gauge_volume_m3; /* [ngauges] */
+  PetscReal  relative_error;
+} SbWaterBudget;
+
+typedef struct {
+  const char *scenario_text, *scenario_path, *mesh_path, *command_line;
+  PetscInt    steps;
+  PetscReal   wall_s, load_imbalance;
+} SbProvenance;
+
+/* Collective. Writes series, budget, final maps and provenance, closes and renames into place. */
+PETSC_EXTERN PetscErrorCode SbOutputFinish(SbOutput out, SbState *state, const SbWaterBudget *budget, const SbProvenance *prov);
+/* Close and remove the partial file (after an error); safe on NULL. Not collective on HDF5. */
+PETSC_EXTERN PetscErrorCode SbOutputAbort(SbOutput *out);
+PETSC_EXTERN PetscErrorCode SbOutputDestroy(SbOutput *out);
+
+#endif

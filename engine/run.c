@@ -1,0 +1,153 @@
+/* The time loop: calls the processes in order and does no physics itself. */
+#include "run.h"
+#include "scenario.h"
+#include "grid.h"
+#include "state.h"
+#include "forcing.h"
+#include "routing.h"
+#include "output.h"
+
+typedef struct {
+  SbScenario *sc;
+  SbGrid     *grid;
+  SbState    *state;
+  SbRouting   routing;
+  SbOutput    out;
+} SbRunCtx;
+
+static PetscErrorCode Report(MPI_Comm comm, PetscBool quiet, PetscReal t, PetscReal T, PetscReal dt, PetscReal wall0, PetscReal q_outlet)
+{
+  PetscLogDouble now;
+  PetscReal      frac = T > 0 ? t / T : 1.0, left;
+
+  PetscFunctionBeginUser;
+  if (quiet) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscTime(&now));
+  left = frac > 0 ? (now - wall0) * (1.0 - frac) / frac : 0.0;
+  PetscCall(PetscPrintf(comm, "  t = %9.3f h  %5.1f%%  dt = %8.3f s  outlet %10.3f m3/s  about %.0f s left\n", (double)(t / 3600.0), (double)(100.0 * frac), (double)dt, (double)q_outlet, (double)left));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *nsteps, SbWaterBudget *b)
+{
+  SbGrid        *g  = c->grid;
+  const PetscReal T = c->sc->duration_s, interval = c->sc->output_interval_s;
+  PetscReal      t = 0.0, next_out = PetscMin(interval, T), *q, rain, change, storage;
+  PetscInt       steps = 0, outlet;
+  PetscLogDouble wall0;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscTime(&wall0));
+  PetscCall(PetscCalloc1(g->ngauges + 1, &q));
+  PetscCall(SbGridFindGauge(g, "outlet", &outlet));
+  PetscCall(SbStateStorage(c->state, &b->storage_initial_m3));
+  PetscCall(SbRainAt(c->sc, 0.0, &rain, &change));
+  PetscCall(SbOutputRecord(c->out, 0.0, q, rain * 3.6e6, b->storage_initial_m3));
+  while (t < T) {
+    PetscReal dt, t_new;
+
+    PetscCall(SbRoutingStableDt(c->routing, &dt));
+    PetscCall(SbRainAt(c->sc, t, &rain, &change));
+    /* Land exactly on output times and on changes of the forcing. */
+    t_new = t + dt;
+    if (t_new >= next_out) t_new = next_out;
+    if (t_new >= change) t_new = change;
+    dt = t_new - t;
+    PetscCall(SbRainApply(c->state, rain, dt));
+    PetscCall(SbRoutingStep(c->routing, dt));
+    PetscCall(SbStateTrackMax(c->state));
+    t = t_new;
+    steps++;
+    if (t >= next_out) {
+      PetscReal *v;
+
+      PetscCall(PetscCalloc1(g->ngauges + 1, &v));
+      PetscCall(SbRoutingGauges(c->routing, q, v));
+      PetscCall(PetscFree(v));
+      PetscCall(SbStateStorage(c->state, &storage));
+      PetscCall(SbOutputRecord(c->out, t, q, rain * 3.6e6, storage));
+      PetscCall(Report(g->comm, opts->quiet, t, T, dt, wall0, outlet >= 0 ? q[outlet] : 0.0));
+      next_out = PetscMin(next_out + interval, T);
+    }
+  }
+  PetscCall(SbStateStorage(c->state, &b->storage_final_m3));
+  PetscCall(SbRoutingGauges(c->routing, q, b->gauge_volume_m3));
+  PetscCallMPI(MPI_Allreduce(&c->state->budget.rain_m3, &b->rain_m3, 1, MPIU_REAL, MPI_SUM, g->comm));
+  PetscCallMPI(MPI_Allreduce(&c->state->budget.outflow_m3, &b->outflow_m3, 1, MPIU_REAL, MPI_SUM, g->comm));
+  {
+    const PetscReal residual = b->rain_m3 - b->outflow_m3 - (b->storage_final_m3 - b->storage_initial_m3);
+    const PetscReal scale    = PetscMax(PetscMax(b->rain_m3, PetscAbsReal(b->storage_initial_m3)), 1e-300);
+
+    b->relative_error = residual / scale;
+  }
+  PetscCall(PetscFree(q));
+  *nsteps = steps;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx *c)
+{
+  PetscLogStage  st_setup, st_loop, st_out;
+  SbWaterBudget  b = {0};
+  SbProvenance   p = {0};
+  PetscInt       steps = 0;
+  PetscLogDouble w0, w1;
+  const char    *mesh, *result;
+  PetscMPIInt    size;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(PetscTime(&w0));
+  PetscCall(PetscLogStageRegister("Setup", &st_setup));
+  PetscCall(PetscLogStageRegister("TimeLoop", &st_loop));
+  PetscCall(PetscLogStageRegister("Output", &st_out));
+
+  PetscCall(PetscLogStagePush(st_setup));
+  PetscCall(SbScenarioLoad(comm, opts->scenario, &c->sc));
+  mesh   = opts->mesh ? opts->mesh : c->sc->mesh_path;
+  result = opts->output ? opts->output : c->sc->output_file;
+  PetscCall(SbGridCreate(comm, mesh, &c->grid));
+  PetscCall(SbStateCreate(c->grid, &c->state));
+  PetscCall(SbRoutingCreate(c->state, c->sc, &c->routing));
+  PetscCall(SbOutputCreate(c->grid, result, &c->out));
+  PetscCall(PetscPrintf(comm, "shuibao run %s: mesh %s, %" PetscInt_FMT " x %" PetscInt_FMT " cells, %" PetscInt_FMT " active (%.1f km2), %d ranks, load imbalance %.1f%%\n", opts->scenario, mesh, c->grid->nx, c->grid->ny, c->grid->nactive, (double)(c->grid->active_area_m2 / 1e6), size, (double)(100 * c->grid->load_imbalance)));
+  PetscCall(PetscLogStagePop());
+
+  PetscCall(PetscLogStagePush(st_loop));
+  PetscCall(PetscCalloc1(c->grid->ngauges + 1, &b.gauge_volume_m3));
+  PetscCall(TimeLoop(c, opts, &steps, &b));
+  PetscCall(PetscLogStagePop());
+
+  PetscCall(PetscLogStagePush(st_out));
+  PetscCall(PetscTime(&w1));
+  p.scenario_text  = c->sc->text;
+  p.scenario_path  = opts->scenario;
+  p.mesh_path      = mesh;
+  p.command_line   = opts->command_line ? opts->command_line : "";
+  p.steps          = steps;
+  p.wall_s         = w1 - w0;
+  p.load_imbalance = c->grid->load_imbalance;
+  PetscCall(SbOutputFinish(c->out, c->state, &b, &p));
+  PetscCall(PetscLogStagePop());
+  PetscCall(PetscPrintf(comm, "wrote %s: %" PetscInt_FMT " steps, rain %.6e m3, outflow %.6e m3, storage change %.6e m3, relative error %.2e, %.2f s\n", result, steps, (double)b.rain_m3, (double)b.outflow_m3, (double)(b.storage_final_m3 - b.storage_initial_m3), (double)b.relative_error, (double)(w1 - w0)));
+  PetscCall(PetscFree(b.gauge_volume_m3));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbRun(MPI_Comm comm, const SbRunOptions *opts)
+{
+  SbRunCtx       c = {0};
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  ierr = RunInner(comm, opts, &c);
+  /* Never leave a half-written result behind. */
+  if (ierr) PetscCall(SbOutputAbort(&c.out));
+  else PetscCall(SbOutputDestroy(&c.out));
+  PetscCall(SbRoutingDestroy(&c.routing));
+  PetscCall(SbStateDestroy(&c.state));
+  PetscCall(SbGridDestroy(&c.grid));
+  PetscCall(SbScenarioDestroy(&c.sc));
+  PetscCall(ierr);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

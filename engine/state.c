@@ -1,0 +1,81 @@
+/* The dynamic state: depth and face discharges on a dof-3 DMDA. */
+#include "state.h"
+
+PetscErrorCode SbStateCreate(SbGrid *grid, SbState **state)
+{
+  SbState *s;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(&s));
+  s->grid = grid;
+  PetscCall(DMDACreateCompatibleDMDA(grid->da, 3, &s->da));
+  PetscCall(DMDASetFieldName(s->da, 0, "depth"));
+  PetscCall(DMDASetFieldName(s->da, 1, "qx"));
+  PetscCall(DMDASetFieldName(s->da, 2, "qy"));
+  PetscCall(DMCreateGlobalVector(s->da, &s->X));
+  PetscCall(DMCreateLocalVector(s->da, &s->Xl));
+  PetscCall(VecSet(s->X, 0.0));
+  PetscCall(VecSet(s->Xl, 0.0));
+  PetscCall(DMCreateGlobalVector(grid->da, &s->hmax));
+  PetscCall(VecSet(s->hmax, 0.0));
+  *state = s;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbStateDestroy(SbState **state)
+{
+  PetscFunctionBeginUser;
+  if (!*state) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(VecDestroy(&(*state)->X));
+  PetscCall(VecDestroy(&(*state)->Xl));
+  PetscCall(VecDestroy(&(*state)->hmax));
+  PetscCall(DMDestroy(&(*state)->da));
+  PetscCall(PetscFree(*state));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbStateStorage(SbState *s, PetscReal *volume_m3)
+{
+  const SbCell      *x;
+  const PetscScalar *area;
+  PetscReal          v = 0;
+  PetscInt           n = s->grid->xm * s->grid->ym;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecGetArrayRead(s->X, (const PetscScalar **)&x));
+  PetscCall(VecGetArrayRead(s->grid->cell_area, &area));
+  for (PetscInt k = 0; k < n; k++) v += x[k].h * area[k];
+  PetscCall(VecRestoreArrayRead(s->grid->cell_area, &area));
+  PetscCall(VecRestoreArrayRead(s->X, (const PetscScalar **)&x));
+  PetscCallMPI(MPI_Allreduce(&v, volume_m3, 1, MPIU_REAL, MPI_SUM, s->grid->comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbStateMaxDepth(SbState *s, PetscReal *depth_m)
+{
+  const SbCell *x;
+  PetscReal     m = 0;
+  PetscInt      n = s->grid->xm * s->grid->ym;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecGetArrayRead(s->X, (const PetscScalar **)&x));
+  for (PetscInt k = 0; k < n; k++) m = PetscMax(m, x[k].h);
+  PetscCall(VecRestoreArrayRead(s->X, (const PetscScalar **)&x));
+  PetscCallMPI(MPI_Allreduce(&m, depth_m, 1, MPIU_REAL, MPI_MAX, s->grid->comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbStateTrackMax(SbState *s)
+{
+  const SbCell *x;
+  PetscScalar  *hm;
+  PetscInt      n = s->grid->xm * s->grid->ym;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecGetArrayRead(s->X, (const PetscScalar **)&x));
+  PetscCall(VecGetArray(s->hmax, &hm));
+  for (PetscInt k = 0; k < n; k++) hm[k] = PetscMax(hm[k], x[k].h);
+  PetscCall(VecRestoreArray(s->hmax, &hm));
+  PetscCall(VecRestoreArrayRead(s->X, (const PetscScalar **)&x));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

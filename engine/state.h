@@ -1,0 +1,38 @@
+/* The dynamic state of a run: a struct of PETSc vectors on one DMDA layout. */
+#ifndef SB_STATE_H
+#define SB_STATE_H
+
+#include "grid.h"
+
+/* Per cell: water depth and the unit-width discharges through its east and south faces. */
+typedef struct {
+  PetscScalar h;  /* depth, m */
+  PetscScalar qx; /* east face, m²/s, positive eastwards */
+  PetscScalar qy; /* south face, m²/s, positive southwards (increasing row) */
+} SbCell;
+
+/* Volumes accumulated on this rank since the start (m³); reduced over ranks when reported. */
+typedef struct {
+  PetscReal rain_m3;
+  PetscReal outflow_m3; /* left the grid through outlet cells */
+} SbLocalBudget;
+
+typedef struct {
+  SbGrid       *grid; /* not owned */
+  DM            da;   /* dof 3 (SbCell), same ownership as grid->da */
+  Vec           X;    /* global state */
+  Vec           Xl;   /* local state with ghosts */
+  Vec           hmax; /* maximum depth so far, on grid->da */
+  SbLocalBudget budget;
+} SbState;
+
+PETSC_EXTERN PetscErrorCode SbStateCreate(SbGrid *grid, SbState **state);
+PETSC_EXTERN PetscErrorCode SbStateDestroy(SbState **state);
+/* Collective: water stored on the grid, m³. */
+PETSC_EXTERN PetscErrorCode SbStateStorage(SbState *state, PetscReal *volume_m3);
+/* Collective: the largest depth, m. */
+PETSC_EXTERN PetscErrorCode SbStateMaxDepth(SbState *state, PetscReal *depth_m);
+/* Update hmax with the current depth (owned cells). */
+PETSC_EXTERN PetscErrorCode SbStateTrackMax(SbState *state);
+
+#endif

@@ -1,0 +1,10 @@
+/* `shuibao compare`: tables over result files. */
+#ifndef SB_COMPARE_H
+#define SB_COMPARE_H
+
+#include "sbsys.h"
+
+/* Collective; rank 0 reads the files and prints to stdout. format: "md", "csv" or "json". */
+PETSC_EXTERN PetscErrorCode SbCompare(MPI_Comm comm, int nfiles, const char *const *files, const char *format);
+
+#endif
