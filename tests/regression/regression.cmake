@@ -1,0 +1,64 @@
+# Command-level tests: the shuibao program run as users run it, at 1, 2 and 4 ranks.
+set(SB_REG ${CMAKE_BINARY_DIR}/regression)
+file(MAKE_DIRECTORY ${SB_REG})
+set(SB_RUNCASE ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/runcase.py --mpiexec ${MPIEXEC_EXECUTABLE})
+set(SB_EXE $<TARGET_FILE:shuibao>)
+set(SB_DATA ${SB_SHARED_DATA_DIR}/hanjiang)
+set(SB_STORM ${CMAKE_SOURCE_DIR}/tests/regression/storm)
+
+function(sb_test name labels)
+  add_test(NAME ${name} COMMAND ${ARGN} WORKING_DIRECTORY ${SB_REG})
+  set_tests_properties(${name} PROPERTIES LABELS "${labels}" TIMEOUT 900 ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+endfunction()
+
+# Help for every command.
+foreach(cmd "--help" "mesh --help" "mesh synth --help" "mesh build --help" "run --help" "compare --help" "scenario --help")
+  string(REPLACE " " ";" args "${cmd}")
+  string(REPLACE " " "_" tname "${cmd}")
+  string(REPLACE "--" "" tname "${tname}")
+  sb_test(cli.help.${tname} cli ${SB_RUNCASE} -- ${SB_EXE} ${args})
+endforeach()
+
+# The default basin at 2 km, then the baseline storm on it at 1, 2 and 4 ranks.
+sb_test(mesh.synth_2km mesh ${SB_RUNCASE} -- ${SB_EXE} mesh synth --cell-size 2000 --seed 1 -o ${SB_REG}/synth2km.h5)
+set_tests_properties(mesh.synth_2km PROPERTIES FIXTURES_SETUP synth2km)
+sb_test(mesh.synth_2km_check mesh ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_mesh.py ${SB_REG}/synth2km.h5 active-area=95000:0.05)
+set_tests_properties(mesh.synth_2km_check PROPERTIES FIXTURES_REQUIRED synth2km)
+
+foreach(np 1 2 4)
+  sb_test(run.storm_np${np} mpi ${SB_RUNCASE} --np ${np} -- ${SB_EXE} run ${SB_STORM}/scenario.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/storm_np${np}.h5 --quiet -malloc_debug -malloc_dump -options_left)
+  set_tests_properties(run.storm_np${np} PROPERTIES FIXTURES_REQUIRED synth2km FIXTURES_SETUP storm_np${np} PROCESSORS ${np})
+endforeach()
+sb_test(run.storm_ranks_equal mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/compare_ranks.py ${SB_STORM} ${SB_REG}/storm_np1.h5 ${SB_REG}/storm_np2.h5 ${SB_REG}/storm_np4.h5)
+set_tests_properties(run.storm_ranks_equal PROPERTIES FIXTURES_REQUIRED "storm_np1;storm_np2;storm_np4")
+sb_test(compare.storm cli ${SB_RUNCASE} -- ${SB_EXE} compare ${SB_REG}/storm_np1.h5 ${SB_REG}/storm_np2.h5 --format md)
+set_tests_properties(compare.storm PROPERTIES FIXTURES_REQUIRED "storm_np1;storm_np2")
+
+# The real basin from the shared data: areas from SOURCES.md (derived 94,106 and 39,287 km²).
+sb_test(mesh.build_hanjiang mesh ${SB_RUNCASE} -- ${SB_EXE} mesh build --dem ${SB_DATA}/dem/hanjiang_srtm30plus_0p02deg.asc --mask ${SB_DATA}/basin/hanjiang_basin_zones_0p02deg.asc --regions ${SB_DATA}/basin/hanjiang_basin_zones_0p02deg.asc --gauges ${SB_DATA}/basin/outlets.csv -o ${SB_REG}/hanjiang.h5)
+set_tests_properties(mesh.build_hanjiang PROPERTIES FIXTURES_SETUP hanjiang)
+sb_test(mesh.build_hanjiang_check mesh ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_mesh.py ${SB_REG}/hanjiang.h5 outlet=94106:0.02 ankang=39287:0.02)
+set_tests_properties(mesh.build_hanjiang_check PROPERTIES FIXTURES_REQUIRED hanjiang)
+foreach(np 1 2 4)
+  sb_test(run.hanjiang_np${np} mpi ${SB_RUNCASE} --np ${np} -- ${SB_EXE} run ${SB_STORM}/scenario.json --mesh ${SB_REG}/hanjiang.h5 -o ${SB_REG}/hanjiang_np${np}.h5 --quiet)
+  set_tests_properties(run.hanjiang_np${np} PROPERTIES FIXTURES_REQUIRED hanjiang FIXTURES_SETUP hanjiang_np${np} PROCESSORS ${np})
+endforeach()
+sb_test(run.hanjiang_ranks_equal mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/compare_ranks.py ${SB_STORM} ${SB_REG}/hanjiang_np1.h5 ${SB_REG}/hanjiang_np2.h5 ${SB_REG}/hanjiang_np4.h5)
+set_tests_properties(run.hanjiang_ranks_equal PROPERTIES FIXTURES_REQUIRED "hanjiang_np1;hanjiang_np2;hanjiang_np4")
+
+# Bad input on the command line: one line naming the file, non-zero exit, no output, 1 and 2 ranks.
+foreach(np 1 2)
+  sb_test(bad.mesh_missing_np${np} bad ${SB_RUNCASE} --np ${np} --expect-error --timeout 60 --fail-substr no-such-mesh.h5 --absent ${SB_REG}/bad_out.h5 -- ${SB_EXE} run ${SB_STORM}/scenario.json --mesh ${SB_REG}/no-such-mesh.h5 -o ${SB_REG}/bad_out.h5)
+  sb_test(bad.mesh_directory_np${np} bad ${SB_RUNCASE} --np ${np} --expect-error --timeout 60 --fail-substr "is a directory" --absent ${SB_REG}/bad_out.h5 -- ${SB_EXE} run ${SB_STORM}/scenario.json --mesh ${SB_REG} -o ${SB_REG}/bad_out.h5)
+  sb_test(bad.mesh_not_hdf5_np${np} bad ${SB_RUNCASE} --np ${np} --expect-error --timeout 60 --fail-substr "scenario.json: not an HDF5 file" --absent ${SB_REG}/bad_out.h5 -- ${SB_EXE} run ${SB_STORM}/scenario.json --mesh ${SB_STORM}/scenario.json -o ${SB_REG}/bad_out.h5)
+  sb_test(bad.output_unwritable_np${np} bad ${SB_RUNCASE} --np ${np} --expect-error --timeout 60 --fail-substr "/no-such-dir/out.h5: cannot write" -- ${SB_EXE} run ${SB_STORM}/scenario.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/no-such-dir/out.h5)
+  set_tests_properties(bad.output_unwritable_np${np} PROPERTIES FIXTURES_REQUIRED synth2km)
+  sb_test(bad.scenario_missing_np${np} bad ${SB_RUNCASE} --np ${np} --expect-error --timeout 60 --fail-substr "no-such-scenario.json" --absent ${SB_REG}/bad_out.h5 -- ${SB_EXE} run ${SB_REG}/no-such-scenario.json -o ${SB_REG}/bad_out.h5)
+  sb_test(bad.unknown_option_np${np} bad ${SB_RUNCASE} --np ${np} --expect-error --timeout 60 --fail-substr "unknown option" -- ${SB_EXE} run ${SB_STORM}/scenario.json --frobnicate)
+endforeach()
+sb_test(bad.synth_cell_size cli ${SB_RUNCASE} --expect-error --timeout 60 --fail-substr "cell" --absent ${SB_REG}/bad_mesh.h5 -- ${SB_EXE} mesh synth --cell-size 50 -o ${SB_REG}/bad_mesh.h5)
+sb_test(bad.build_dem_missing cli ${SB_RUNCASE} --expect-error --timeout 60 --fail-substr "no-such-dem.asc" --absent ${SB_REG}/bad_mesh.h5 -- ${SB_EXE} mesh build --dem ${SB_REG}/no-such-dem.asc -o ${SB_REG}/bad_mesh.h5)
+sb_test(bad.unknown_command cli ${SB_RUNCASE} --expect-error --timeout 60 --fail-substr "frobnicate" -- ${SB_EXE} frobnicate)
+
+# The scenario reference in scenarios/README.md is the one the program prints.
+sb_test(scenario.reference_in_readme cli ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_reference.py ${SB_EXE} ${CMAKE_SOURCE_DIR}/scenarios/README.md)
