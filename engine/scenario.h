@@ -1,6 +1,6 @@
 /* Scenario files: JSON (cJSON) with `extends`, checked against a schema; every error names the
    file and the JSON path. The schema in scenario.c is the one source of the reference in
-   scenarios/README.md (`shuibao scenario --reference` prints it). */
+   scenarios/README.md (`shuibao scenario reference` prints it). */
 #ifndef SB_SCENARIO_H
 #define SB_SCENARIO_H
 
@@ -29,7 +29,7 @@ typedef struct {
   PetscReal manning_n_overland;     /* "routing.manning_n_overland", s m^-1/3, (0, 1], default 0.10 */
   PetscReal manning_n_channel;      /* "routing.manning_n_channel", (0, 1], default 0.035 */
   PetscReal cfl;                    /* "routing.cfl", (0, 1], default 0.7 (Bates et al. 2010) */
-  PetscReal theta;                  /* "routing.theta", [0, 1], default 0.8 (de Almeida et al. 2012) */
+  PetscReal theta;                  /* "routing.theta", [0, 1], default 0.9 (de Almeida et al. 2012; 0.8 is unstable at cfl 0.7 in 2-D, docs/routing.md) */
   PetscReal max_dt_s;               /* "routing.max_dt_s", (0, 86400], default 300 */
   PetscReal depth_threshold_m;      /* "routing.depth_threshold_m", [0, 1], default 1e-4: no flux between cells drier than this */
 
