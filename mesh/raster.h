@@ -20,6 +20,10 @@ PETSC_EXTERN PetscErrorCode SbRasterRead(const char *path, SbRaster **raster);
 /* Parse the text of an ESRI ASCII grid (NUL-terminated); name is the file name used in error
    messages. Same checks and messages as SbRasterRead, which reads the file and calls this. */
 PETSC_EXTERN PetscErrorCode SbRasterParse(const char *name, const char *text, SbRaster **raster);
+/* Read a whole text file into a NUL-terminated buffer that the caller frees with PetscFree. A
+   missing or unreadable file, a directory, or a NUL byte (binary file) is a PETSC_ERR_USER_INPUT
+   error naming the file. Also used for the gauge CSV of `mesh build`. */
+PETSC_EXTERN PetscErrorCode SbRasterReadText(const char *path, char **text);
 /* A zero-filled nx x ny raster (no NODATA_value) with the given corner and cell size. */
 PETSC_EXTERN PetscErrorCode SbRasterCreate(PetscInt nx, PetscInt ny, PetscReal xll, PetscReal yll, PetscReal cellsize, SbRaster **raster);
 /* Write as ESRI ASCII (xllcorner/yllcorner; NaN cells as NODATA_value, which must then be set;
