@@ -23,6 +23,7 @@ PetscErrorCode SbRainApply(SbState *s, PetscReal rain_m_s, PetscReal dt)
 
   PetscFunctionBeginUser;
   if (depth <= 0) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscLogEventBegin(s->ev_rain, 0, 0, 0, 0));
   PetscCall(VecGetArray(s->X, (PetscScalar **)&x));
   PetscCall(VecGetArrayRead(s->grid->mask, &mask));
   PetscCall(VecGetArrayRead(s->grid->cell_area, &area));
@@ -35,5 +36,6 @@ PetscErrorCode SbRainApply(SbState *s, PetscReal rain_m_s, PetscReal dt)
   PetscCall(VecRestoreArrayRead(s->grid->mask, &mask));
   PetscCall(VecRestoreArray(s->X, (PetscScalar **)&x));
   s->budget.rain_m3 += vol;
+  PetscCall(PetscLogEventEnd(s->ev_rain, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -18,6 +18,7 @@ PetscErrorCode SbStateCreate(SbGrid *grid, SbState **state)
   PetscCall(VecSet(s->Xl, 0.0));
   PetscCall(DMCreateGlobalVector(grid->da, &s->hmax));
   PetscCall(VecSet(s->hmax, 0.0));
+  PetscCall(PetscLogEventRegister("SbRain", DM_CLASSID, &s->ev_rain));
   *state = s;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

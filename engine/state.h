@@ -24,6 +24,7 @@ typedef struct {
   Vec           Xl;   /* local state with ghosts */
   Vec           hmax; /* maximum depth so far, on grid->da */
   SbLocalBudget budget;
+  PetscLogEvent ev_rain; /* forcing */
 } SbState;
 
 PETSC_EXTERN PetscErrorCode SbStateCreate(SbGrid *grid, SbState **state);

@@ -28,7 +28,7 @@ def main():
     a = ap.parse_args()
     cmd = a.cmd[1:] if a.cmd and a.cmd[0] == "--" else a.cmd
     if a.np > 0:
-        cmd = [a.mpiexec, "--oversubscribe", "-n", str(a.np)] + cmd
+        cmd = [a.mpiexec, "--quiet", "--oversubscribe", "-n", str(a.np)] + cmd
     env = dict(os.environ)
     env.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
     env.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
