@@ -5,6 +5,7 @@
    2. Small synthetic inputs: the outlet rules, gauge names, regions, and input errors that must
       name the file and the field. */
 #include "build.h"
+#include "sbtest.h"
 #include "flow.h"
 #include "raster.h"
 #include <math.h>
@@ -16,40 +17,6 @@
 #ifndef SB_SHARED_DATA_DIR
   #error "SB_SHARED_DATA_DIR must be defined (CMake sets it to the shared data folder)"
 #endif
-
-typedef struct {
-  char     dir[PETSC_MAX_PATH_LEN];
-  PetscInt failures, checks;
-} Test;
-
-typedef struct {
-  PetscErrorCode code;
-  char           msg[2048];
-} Capture;
-
-static PetscErrorCode CaptureHandler(MPI_Comm comm, int line, const char *func, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
-{
-  Capture *cap = (Capture *)ctx;
-
-  (void)comm;
-  (void)line;
-  (void)func;
-  (void)file;
-  if (p == PETSC_ERROR_INITIAL) {
-    cap->code = n;
-    (void)snprintf(cap->msg, sizeof(cap->msg), "%s", mess ? mess : "");
-  }
-  return n;
-}
-
-static PetscErrorCode Check(Test *t, PetscBool ok, const char *what)
-{
-  PetscFunctionBeginUser;
-  t->checks++;
-  if (!ok) t->failures++;
-  PetscCall(PetscPrintf(PETSC_COMM_SELF, "%s: %s\n", ok ? "ok  " : "FAIL", what));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
 
 static PetscErrorCode FindGauge(const SbMeshData *m, const char *name, const SbGauge **g)
 {

@@ -3,41 +3,9 @@
    exactly the area of the active cells) on random grids with pits. Unless stated, cells are
    1 m x 1 m, so an accumulation in m² is a number of cells. */
 #include "flow.h"
+#include "sbtest.h"
 #include <math.h>
 #include <string.h>
-
-typedef struct {
-  PetscInt failures, checks;
-} Test;
-
-typedef struct {
-  PetscErrorCode code;
-  char           msg[2048];
-} Capture;
-
-static PetscErrorCode CaptureHandler(MPI_Comm comm, int line, const char *func, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
-{
-  Capture *cap = (Capture *)ctx;
-
-  (void)comm;
-  (void)line;
-  (void)func;
-  (void)file;
-  if (p == PETSC_ERROR_INITIAL) {
-    cap->code = n;
-    (void)snprintf(cap->msg, sizeof(cap->msg), "%s", mess ? mess : "");
-  }
-  return n;
-}
-
-static PetscErrorCode Check(Test *t, PetscBool ok, const char *what)
-{
-  PetscFunctionBeginUser;
-  t->checks++;
-  if (!ok) t->failures++;
-  PetscCall(PetscPrintf(PETSC_COMM_SELF, "%s: %s\n", ok ? "ok  " : "FAIL", what));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
 
 /* A projected grid of 1 m cells; mask NULL = all active. */
 static PetscErrorCode MeshFrom(PetscInt nx, PetscInt ny, const PetscReal *z, const uint8_t *mask, SbMeshData **mesh)
@@ -413,8 +381,9 @@ static PetscErrorCode TestRandom(Test *t)
 
 int main(int argc, char **argv)
 {
-  Test t = {0, 0};
+  Test t;
 
+  memset(&t, 0, sizeof(t));
   PetscCall(PetscInitialize(&argc, &argv, NULL, "Unit test of mesh/flow.c"));
   PetscCall(TestPlane(&t));
   PetscCall(TestValley(&t));

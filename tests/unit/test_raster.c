@@ -1,47 +1,12 @@
 /* Unit test of the ESRI ASCII grid reader and writer (mesh/raster.c): a round trip, header
    variants, and malformed grids whose one-line error must name the file and the field. */
 #include "raster.h"
+#include "sbtest.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-typedef struct {
-  PetscErrorCode code;
-  char           msg[2048];
-} Capture;
-
-typedef struct {
-  char     dir[PETSC_MAX_PATH_LEN];
-  PetscInt failures, checks;
-} Test;
-
-/* Error handler that keeps the first message of an error (the one composed where it was raised)
-   instead of printing it, so the test can look at it. */
-static PetscErrorCode CaptureHandler(MPI_Comm comm, int line, const char *func, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
-{
-  Capture *cap = (Capture *)ctx;
-
-  (void)comm;
-  (void)line;
-  (void)func;
-  (void)file;
-  if (p == PETSC_ERROR_INITIAL) {
-    cap->code = n;
-    (void)snprintf(cap->msg, sizeof(cap->msg), "%s", mess ? mess : "");
-  }
-  return n;
-}
-
-static PetscErrorCode Check(Test *t, PetscBool ok, const char *what)
-{
-  PetscFunctionBeginUser;
-  t->checks++;
-  if (!ok) t->failures++;
-  PetscCall(PetscPrintf(PETSC_COMM_SELF, "%s: %s\n", ok ? "ok  " : "FAIL", what));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
 
 static PetscErrorCode WriteText(Test *t, const char *name, const char *text, size_t len, char path[PETSC_MAX_PATH_LEN])
 {

@@ -2,6 +2,7 @@
    PETSC_ERR_USER_INPUT and a one-line message naming the file and the JSON path, the same on every
    rank. Also checks that scenarios/README.md holds the reference exactly as printed. */
 #include "scenario.h"
+#include "sbtest.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -84,31 +85,10 @@ static const struct {
   {"extends_mismatch.json", "bad/extends_mismatch.json: forcing.rain.intensity_mm_h: expected 3 values, one per forcing.rain.time_h, got 2"},
 };
 
-typedef struct {
-  char           msg[2048];
-  PetscErrorCode code;
-} Captured;
-
-/* Keep the message of the error where it was raised (later calls pass PETSC_ERROR_REPEAT). */
-static PetscErrorCode Capture(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
-{
-  Captured *c = (Captured *)ctx;
-
-  (void)comm;
-  (void)line;
-  (void)fun;
-  (void)file;
-  if (p == PETSC_ERROR_INITIAL) {
-    snprintf(c->msg, sizeof(c->msg), "%s", mess ? mess : "");
-    c->code = n;
-  }
-  return n;
-}
-
 /* Load path, expect PETSC_ERR_USER_INPUT with expect in a one-line message that is the same on all ranks. */
 static PetscErrorCode ExpectError(MPI_Comm comm, const char *path, const char *expect, PetscInt *fails)
 {
-  Captured       c = {"", 0};
+  Capture        c = {0, ""};
   char           first[sizeof(c.msg)];
   SbScenario    *sc = NULL;
   PetscErrorCode ierr;
@@ -117,7 +97,7 @@ static PetscErrorCode ExpectError(MPI_Comm comm, const char *path, const char *e
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCall(PetscPushErrorHandler(Capture, &c));
+  PetscCall(PetscPushErrorHandler(CaptureHandler, &c));
   ierr = SbScenarioLoad(comm, path, &sc);
   PetscCall(PetscPopErrorHandler());
   if (!ierr) {
