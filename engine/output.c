@@ -226,6 +226,13 @@ PetscErrorCode SbOutputFinish(SbOutput o, SbState *s, const SbWaterBudget *b, co
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode SbOutputGetFile(SbOutput o, hid_t *file)
+{
+  PetscFunctionBeginUser;
+  *file = o->file;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode SbOutputAbort(SbOutput *out)
 {
   PetscMPIInt rank;

@@ -26,6 +26,9 @@ typedef struct {
 
 /* Collective. Writes series, budget, final maps and provenance, closes and renames into place. */
 PETSC_EXTERN PetscErrorCode SbOutputFinish(SbOutput out, SbState *state, const SbWaterBudget *budget, const SbProvenance *prov);
+/* The open result file (the .partial one), for modules that add their own groups collectively
+   before SbOutputFinish; not owned by the caller. */
+PETSC_EXTERN PetscErrorCode SbOutputGetFile(SbOutput out, hid_t *file);
 /* Close and remove the partial file (after an error); safe on NULL. Not collective on HDF5. */
 PETSC_EXTERN PetscErrorCode SbOutputAbort(SbOutput *out);
 PETSC_EXTERN PetscErrorCode SbOutputDestroy(SbOutput *out);

@@ -71,29 +71,11 @@ typedef struct {
 #define SB_FIELD(f) .field = PETSC_TRUE, .offset = offsetof(SbScenario, f), .size = sizeof(((SbScenario *)0)->f)
 
 static const SbKey SbKeys[] = {
-  {.key = "name", .type = SB_KEY_STRING, .lo = 1, .def_text = "file name without .json", .flags = SB_KEY_NOT_INHERITED | SB_KEY_DEFAULT_STEM, SB_FIELD(name), .meaning = "Scenario name, shown in outputs and comparisons; not inherited through extends"},
-  {.key = "description", .type = SB_KEY_STRING, .lo = 0, .def_text = "", .flags = SB_KEY_NOT_INHERITED, SB_FIELD(description), .meaning = "Free text about the scenario; not inherited through extends"},
-  {.key = "extends", .type = SB_KEY_PATH, .lo = 1, .meaning = "Scenario file this one starts from, relative to this file's directory: objects merge key by key, other values are replaced whole"},
-  {.key = "mesh", .type = SB_KEY_PATH, .lo = 1, .flags = SB_KEY_REQUIRED, SB_FIELD(mesh_path), .meaning = "Mesh file written by shuibao-mesh (HDF5), relative to the directory of the file that sets it"},
-  {.key = "time", .type = SB_KEY_OBJECT, .flags = SB_KEY_REQUIRED, .meaning = "Simulated period"},
-  {.key = "time.start", .type = SB_KEY_DATETIME, .def_text = "2000-01-01T00:00:00", SB_FIELD(start), .meaning = "Date and time of the scenario start, basin local time, no zone suffix"},
-  {.key = "time.duration_h", .type = SB_KEY_NUMBER, .unit = "h", .lo = 0, .hi = 1e6, .ends = "(]", .flags = SB_KEY_REQUIRED, SB_FIELD(duration_s), .to_si = 3600, .meaning = "Length of the simulated period"},
-  {.key = "forcing", .type = SB_KEY_OBJECT, .flags = SB_KEY_REQUIRED, .meaning = "Meteorological forcing"},
-  {.key = "forcing.rain", .type = SB_KEY_OBJECT, .flags = SB_KEY_REQUIRED, .meaning = "Rainfall"},
-  {.key = "forcing.rain.type", .type = SB_KEY_ENUM, .values = "uniform", .def_text = "uniform", SB_FIELD(rain_type), .meaning = "uniform: one piecewise-constant intensity series over the whole basin"},
-  {.key = "forcing.rain.time_h", .type = SB_KEY_NUMBER_ARRAY, .unit = "h", .lo = 0, .ends = "[ ", .min_items = 1, .flags = SB_KEY_REQUIRED, SB_FIELD(rain_time_s), .count_offset = offsetof(SbScenario, nrain), .to_si = 3600, .meaning = "Start of each rain step after the scenario start; the first is 0, strictly increasing"},
-  {.key = "forcing.rain.intensity_mm_h", .type = SB_KEY_NUMBER_ARRAY, .unit = "mm/h", .lo = 0, .hi = 500, .ends = "[]", .min_items = 1, .flags = SB_KEY_REQUIRED, SB_FIELD(rain_mm_h), .count_offset = offsetof(SbScenario, nrain), .to_si = 1, .meaning = "Rain intensity from time_h[i] to time_h[i+1], the last one to the end; one per time_h"},
-  {.key = "routing", .type = SB_KEY_OBJECT, .meaning = "Surface routing"},
-  {.key = "routing.scheme", .type = SB_KEY_ENUM, .values = "local-inertial", .def_text = "local-inertial", SB_FIELD(routing_scheme), .meaning = "Explicit local-inertial scheme (Bates et al. 2010; de Almeida et al. 2012)"},
-  {.key = "routing.manning_n_overland", .type = SB_KEY_NUMBER, .unit = "s m^-1/3", .lo = 0, .hi = 1, .ends = "(]", .def = 0.10, SB_FIELD(manning_n_overland), .to_si = 1, .meaning = "Manning's n of overland flow"},
-  {.key = "routing.manning_n_channel", .type = SB_KEY_NUMBER, .unit = "s m^-1/3", .lo = 0, .hi = 1, .ends = "(]", .def = 0.035, SB_FIELD(manning_n_channel), .to_si = 1, .meaning = "Manning's n of channel cells"},
-  {.key = "routing.cfl", .type = SB_KEY_NUMBER, .lo = 0, .hi = 1, .ends = "(]", .def = 0.7, SB_FIELD(cfl), .to_si = 1, .meaning = "Courant number of the adaptive time step (Bates et al. 2010)"},
-  {.key = "routing.theta", .type = SB_KEY_NUMBER, .lo = 0, .hi = 1, .ends = "[]", .def = 0.9, SB_FIELD(theta), .to_si = 1, .meaning = "Weight of a face's own flux against its neighbours' mean; 1 is the scheme of Bates et al. 2010 (de Almeida et al. 2012)"},
-  {.key = "routing.max_dt_s", .type = SB_KEY_NUMBER, .unit = "s", .lo = 0, .hi = 86400, .ends = "(]", .def = 300, SB_FIELD(max_dt_s), .to_si = 1, .meaning = "Upper bound on the adaptive time step"},
-  {.key = "routing.depth_threshold_m", .type = SB_KEY_NUMBER, .unit = "m", .lo = 0, .hi = 1, .ends = "[]", .def = 1e-4, SB_FIELD(depth_threshold_m), .to_si = 1, .meaning = "No flux between cells drier than this"},
-  {.key = "output", .type = SB_KEY_OBJECT, .meaning = "Result file"},
-  {.key = "output.interval_min", .type = SB_KEY_NUMBER, .unit = "min", .lo = 0, .ends = "( ", .def = 60, SB_FIELD(output_interval_s), .to_si = 60, .meaning = "Interval between map outputs"},
-  {.key = "output.file", .type = SB_KEY_STRING, .lo = 1, .def_text = "result.h5", SB_FIELD(output_file), .meaning = "Result file, relative to the working directory"},
+/* One file of rows per part of the engine, so that each part's keys live beside each other;
+   the order of the includes is the order of the reference. */
+#include "keys_core.inc"
+#include "keys_routing.inc"
+#include "keys_output.inc"
 };
 
 #define SB_NKEYS ((PetscInt)(sizeof(SbKeys) / sizeof(SbKeys[0])))
