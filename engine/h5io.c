@@ -92,6 +92,7 @@ PetscErrorCode SbH5ReadAttrString(hid_t obj, const char *file, const char *name,
 
     SbCallHDF5(memtype = H5Tcopy(H5T_C_S1));
     SbCallHDF5(H5Tset_size(memtype, H5T_VARIABLE));
+    SbCallHDF5(H5Tset_cset(memtype, H5Tget_cset(type)));
     SbCallHDF5(H5Aread(attr, memtype, &s));
     PetscCall(PetscStrncpy(buf, s ? s : "", len));
     H5free_memory(s);
@@ -102,6 +103,7 @@ PetscErrorCode SbH5ReadAttrString(hid_t obj, const char *file, const char *name,
     PetscCall(PetscCalloc1(size + 1, &tmp));
     SbCallHDF5(memtype = H5Tcopy(H5T_C_S1));
     SbCallHDF5(H5Tset_size(memtype, size + 1));
+    SbCallHDF5(H5Tset_cset(memtype, H5Tget_cset(type)));
     SbCallHDF5(H5Aread(attr, memtype, tmp));
     PetscCall(PetscStrncpy(buf, tmp, len));
     PetscCall(PetscFree(tmp));
