@@ -214,6 +214,15 @@ static PetscErrorCode ParseInto(const char *name, const char *text, SbRaster *r)
 
   PetscFunctionBeginUser;
   PetscCall(ParseHeader(name, text, r, &data));
+  /* Every value takes at least two bytes (a digit and a separator, the last one none), so a
+     header promising more values than the data could hold is an error before any allocation:
+     a damaged "ncols 111111113" must not ask for gigabytes (found by fuzz_raster). Small grids
+     go on to the exact count of ParseData, whose message says how many values there were. */
+  {
+    const double most = PetscFloorReal(0.5 * ((double)strlen(data) + 1.0)), want = (double)r->nx * (double)r->ny;
+
+    PetscCheck(want <= most || want < 1048576.0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: expected %" PetscInt_FMT "x%" PetscInt_FMT " = %.0f values, but the data after the header has room for at most %.0f", name, r->nx, r->ny, want, most);
+  }
   PetscCall(PetscMalloc1((size_t)r->nx * (size_t)r->ny, &r->v));
   PetscCall(ParseData(name, text, data, r));
   PetscFunctionReturn(PETSC_SUCCESS);

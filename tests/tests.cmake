@@ -15,3 +15,18 @@ foreach(src ${SB_UNIT_TESTS})
 endforeach()
 
 include(${CMAKE_SOURCE_DIR}/tests/regression/regression.cmake OPTIONAL)
+
+# Fuzzing (docs/fuzzing.md): replay the committed corpus, then fuzz for SB_FUZZ_SECONDS each.
+if(SB_FUZZ)
+  set(SB_FUZZ_SECONDS 60 CACHE STRING "How long each fuzz test runs")
+  foreach(h scenario raster)
+    add_executable(fuzz_${h} ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_${h}.c)
+    target_link_libraries(fuzz_${h} PRIVATE shuibao_lib)
+    target_link_options(fuzz_${h} PRIVATE -fsanitize=fuzzer)
+    set(corpus ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${h})
+    add_test(NAME fuzz.${h}.replay COMMAND fuzz_${h} -runs=0 ${corpus})
+    file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz/${h})
+    add_test(NAME fuzz.${h}.run COMMAND fuzz_${h} -max_total_time=${SB_FUZZ_SECONDS} -timeout=10 -rss_limit_mb=4096 ${CMAKE_BINARY_DIR}/fuzz/${h} ${corpus})
+    set_tests_properties(fuzz.${h}.replay fuzz.${h}.run PROPERTIES LABELS fuzz ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0;LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/fuzz/lsan.supp:print_suppressions=0")
+  endforeach()
+endif()

@@ -118,6 +118,8 @@ static PetscErrorCode TestBadGrids(Test *t)
   PetscFunctionBeginUser;
   PetscCall(BadGrid(t, "no_cellsize.asc", "ncols 3\nnrows 2\nxllcorner 0\nyllcorner 0\n1 2 3\n4 5 6\n", "header: missing cellsize", NULL, NULL));
   PetscCall(BadGrid(t, "no_rows.asc", "ncols 3\nxllcorner 0\nyllcorner 0\ncellsize 1\n1 2 3\n4 5 6\n", "header: missing nrows", NULL, NULL));
+  /* Found by fuzz_raster: a header promising far more values than the file holds must fail before allocating them. */
+  PetscCall(BadGrid(t, "huge_header.asc", "ncols 111111113\nnrows 6\nxllcorner 0\nyllcorner 4\ncellsize 10\n1 2 3\n", "666666678 values", "room for at most", NULL));
   PetscCall(PetscSNPrintf(text, sizeof(text), "%s1 2 3\n4 5 abc\n", H));
   PetscCall(BadGrid(t, "word.asc", text, "row 2, column 3", "expected a number", "\"abc\""));
   PetscCall(PetscSNPrintf(text, sizeof(text), "%s1 2 3\n4 5x 6\n", H));
