@@ -43,7 +43,7 @@ foreach(np 1 2 4)
   sb_test(run.hanjiang_np${np} mpi ${SB_RUNCASE} --np ${np} -- ${SB_EXE} run ${SB_STORM}/scenario.json --mesh ${SB_REG}/hanjiang.h5 -o ${SB_REG}/hanjiang_np${np}.h5 --quiet)
   set_tests_properties(run.hanjiang_np${np} PROPERTIES FIXTURES_REQUIRED hanjiang FIXTURES_SETUP hanjiang_np${np} PROCESSORS ${np})
 endforeach()
-sb_test(run.hanjiang_ranks_equal mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/compare_ranks.py ${SB_STORM} ${SB_REG}/hanjiang_np1.h5 ${SB_REG}/hanjiang_np2.h5 ${SB_REG}/hanjiang_np4.h5)
+sb_test(run.hanjiang_ranks_equal mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/compare_ranks.py ${CMAKE_SOURCE_DIR}/tests/regression/hanjiang ${SB_REG}/hanjiang_np1.h5 ${SB_REG}/hanjiang_np2.h5 ${SB_REG}/hanjiang_np4.h5)
 set_tests_properties(run.hanjiang_ranks_equal PROPERTIES FIXTURES_REQUIRED "hanjiang_np1;hanjiang_np2;hanjiang_np4")
 
 # Bad input on the command line: one line naming the file, non-zero exit, no output, 1 and 2 ranks.
@@ -62,3 +62,11 @@ sb_test(bad.unknown_command cli ${SB_RUNCASE} --expect-error --timeout 60 --fail
 
 # The scenario reference in scenarios/README.md is the one the program prints.
 sb_test(scenario.reference_in_readme cli ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_reference.py ${SB_EXE} ${CMAKE_SOURCE_DIR}/scenarios/README.md)
+
+# A small run is clean under valgrind memcheck: no invalid access, no use of uninitialised values,
+# nothing definitely lost (Open MPI's own start-up allocations are suppressed in tests/valgrind.supp).
+find_program(SB_VALGRIND valgrind)
+if(SB_VALGRIND)
+  sb_test(valgrind.run_short valgrind ${SB_VALGRIND} --error-exitcode=9 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --suppressions=/usr/share/openmpi/openmpi-valgrind.supp --suppressions=${CMAKE_SOURCE_DIR}/tests/valgrind.supp ${SB_EXE} run ${SB_STORM}/short.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/valgrind_short.h5 --quiet)
+  set_tests_properties(valgrind.run_short PROPERTIES FIXTURES_REQUIRED synth2km)
+endif()
