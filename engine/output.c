@@ -1,6 +1,7 @@
 /* Writing result.h5 with parallel HDF5. */
 #include "output.h"
 #include "h5io.h"
+#include "maps.h"
 #include <petscdmda.h>
 #include <unistd.h>
 #include <errno.h>
@@ -10,12 +11,16 @@ struct _p_SbOutput {
   SbGrid   *grid;
   char      path[PETSC_MAX_PATH_LEN];
   char      partial[PETSC_MAX_PATH_LEN + 16];
+  char      xmf[PETSC_MAX_PATH_LEN + 16], xmf_partial[PETSC_MAX_PATH_LEN + 32];
   hid_t     file;
   PetscInt  nrec, cap;
   PetscReal *time, *rain, *storage, *q; /* q: [nrec][ngauges] */
+  SbMaps    maps;
+  PetscInt  map_depth, map_discharge;
+  Vec       work; /* a scalar field on grid->da */
 };
 
-PetscErrorCode SbOutputCreate(SbGrid *grid, const char *path, SbOutput *out)
+PetscErrorCode SbOutputCreate(SbGrid *grid, const char *path, const char *start, SbOutput *out)
 {
   SbOutput    o;
   hid_t       fapl;
@@ -29,6 +34,16 @@ PetscErrorCode SbOutputCreate(SbGrid *grid, const char *path, SbOutput *out)
   o->file = -1;
   PetscCall(PetscStrncpy(o->path, path, sizeof(o->path)));
   PetscCall(PetscSNPrintf(o->partial, sizeof(o->partial), "%s.partial", path));
+  /* The XDMF sidecar: result.h5 -> result.xmf (any other name: name.xmf). */
+  {
+    size_t n = strlen(path);
+
+    if (n > 3 && !strcmp(path + n - 3, ".h5")) {
+      PetscCall(PetscStrncpy(o->xmf, path, n - 1)); /* copies n - 2 characters: "result." */
+      PetscCall(PetscStrlcat(o->xmf, "xmf", sizeof(o->xmf)));
+    } else PetscCall(PetscSNPrintf(o->xmf, sizeof(o->xmf), "%s.xmf", path));
+    PetscCall(PetscSNPrintf(o->xmf_partial, sizeof(o->xmf_partial), "%s.partial", o->xmf));
+  }
   if (rank == 0) {
     /* Rank 0 probes the path so that all ranks report the same clear error. */
     FILE *fp = fopen(o->partial, "wb");
@@ -48,6 +63,15 @@ PetscErrorCode SbOutputCreate(SbGrid *grid, const char *path, SbOutput *out)
   SbCallHDF5(H5Pset_fapl_mpio(fapl, grid->comm, MPI_INFO_NULL));
   SbCallHDF5(o->file = H5Fcreate(o->partial, H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
   SbCallHDF5(H5Pclose(fapl));
+  PetscCall(DMCreateGlobalVector(grid->da, &o->work));
+  PetscCall(SbMapsCreate(grid, o->file, start, &o->maps));
+  PetscCall(SbMapsWrite2D(o->maps, "static", "elevation", grid->elevation, "m", "ground elevation, depression-filled", "surface_altitude"));
+  PetscCall(SbMapsWrite2D(o->maps, "static", "mask", grid->mask, "1", "active cell (1 = in the basin)", NULL));
+  PetscCall(SbMapsWrite2D(o->maps, "static", "cell_area", grid->cell_area, "m2", "cell area", "cell_area"));
+  PetscCall(SbMapsWrite2D(o->maps, "static", "region", grid->region, "1", "region id (0 = outside)", NULL));
+  PetscCall(SbMapsWrite2D(o->maps, "static", "channel", grid->channel, "1", "channel cell (1 = channel)", NULL));
+  PetscCall(SbMapsAdd(o->maps, "depth", "m", "surface water depth", NULL, &o->map_depth));
+  PetscCall(SbMapsAdd(o->maps, "unit_discharge", "m2 s-1", "magnitude of the surface discharge per unit width, cell-centred mean of its faces", NULL, &o->map_discharge));
   *out = o;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -83,6 +107,33 @@ PetscErrorCode SbOutputRecord(SbOutput o, PetscReal t_s, const PetscReal *q, Pet
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode SbOutputWriteSlice(SbOutput o, SbState *s, PetscReal t_s)
+{
+  SbGrid        *g = o->grid;
+  const SbCell **x;
+  PetscScalar  **q;
+
+  PetscFunctionBeginUser;
+  PetscCall(SbMapsBeginSlice(o->maps, t_s));
+  PetscCall(VecStrideGather(s->X, 0, o->work, INSERT_VALUES));
+  PetscCall(SbMapsWrite(o->maps, o->map_depth, o->work));
+  /* Cell-centred discharge: the mean of the two faces in each direction (the west and north
+     faces belong to the neighbours, hence the ghosted state). */
+  PetscCall(DMGlobalToLocal(s->da, s->X, INSERT_VALUES, s->Xl));
+  PetscCall(DMDAVecGetArrayRead(s->da, s->Xl, (void *)&x));
+  PetscCall(DMDAVecGetArray(g->da, o->work, &q));
+  for (PetscInt j = g->ys; j < g->ys + g->ym; j++)
+    for (PetscInt i = g->xs; i < g->xs + g->xm; i++) {
+      const PetscReal qx = 0.5 * (x[j][i].qx + (i > 0 ? x[j][i - 1].qx : 0.0)), qy = 0.5 * (x[j][i].qy + (j > 0 ? x[j - 1][i].qy : 0.0));
+
+      q[j][i] = PetscSqrtReal(qx * qx + qy * qy);
+    }
+  PetscCall(DMDAVecRestoreArray(g->da, o->work, &q));
+  PetscCall(DMDAVecRestoreArrayRead(s->da, s->Xl, (void *)&x));
+  PetscCall(SbMapsWrite(o->maps, o->map_discharge, o->work));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* 1-D series: created collectively, written by rank 0 only. */
 static PetscErrorCode WriteSeries(hid_t loc, MPI_Comm comm, const char *name, const PetscReal *data, PetscInt n, PetscInt stride, const char *units, const char *long_name)
 {
@@ -108,36 +159,6 @@ static PetscErrorCode WriteSeries(hid_t loc, MPI_Comm comm, const char *name, co
   SbCallHDF5(H5Dclose(dset));
   SbCallHDF5(H5Sclose(space));
   PetscCall(PetscFree(buf));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* A [ny][nx] map from a global vector on grid->da, each rank writing its block collectively. */
-static PetscErrorCode WriteMap(SbOutput o, hid_t loc, const char *name, Vec v, const char *units, const char *long_name)
-{
-  SbGrid            *g       = o->grid;
-  hsize_t            dims[2] = {(hsize_t)g->ny, (hsize_t)g->nx}, start[2] = {(hsize_t)g->ys, (hsize_t)g->xs}, count[2] = {(hsize_t)g->ym, (hsize_t)g->xm};
-  hid_t              space, dset, mspace, dxpl;
-  const PetscScalar *a;
-
-  PetscFunctionBeginUser;
-  SbCallHDF5(space = H5Screate_simple(2, dims, NULL));
-  SbCallHDF5(dset = H5Dcreate2(loc, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-  SbCallHDF5(mspace = H5Screate_simple(2, count, NULL));
-  if (g->xm > 0 && g->ym > 0) SbCallHDF5(H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, count, NULL));
-  else {
-    SbCallHDF5(H5Sselect_none(space));
-    SbCallHDF5(H5Sselect_none(mspace));
-  }
-  SbCallHDF5(dxpl = H5Pcreate(H5P_DATASET_XFER));
-  SbCallHDF5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
-  PetscCall(VecGetArrayRead(v, &a));
-  SbCallHDF5(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, space, dxpl, a));
-  PetscCall(VecRestoreArrayRead(v, &a));
-  PetscCall(SbH5Describe(dset, units, long_name));
-  SbCallHDF5(H5Pclose(dxpl));
-  SbCallHDF5(H5Sclose(mspace));
-  SbCallHDF5(H5Dclose(dset));
-  SbCallHDF5(H5Sclose(space));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -188,13 +209,11 @@ PetscErrorCode SbOutputFinish(SbOutput o, SbState *s, const SbWaterBudget *b, co
   SbCallHDF5(H5Gclose(sub));
   SbCallHDF5(H5Gclose(grp));
 
-  SbCallHDF5(grp = H5Gcreate2(o->file, "maps", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   PetscCall(DMCreateGlobalVector(g->da, &depth));
   PetscCall(VecStrideGather(s->X, 0, depth, INSERT_VALUES));
-  PetscCall(WriteMap(o, grp, "depth_final", depth, "m", "water depth at the end of the run"));
-  PetscCall(WriteMap(o, grp, "depth_max", s->hmax, "m", "maximum water depth during the run"));
+  PetscCall(SbMapsWrite2D(o->maps, "maps", "depth_final", depth, "m", "water depth at the end of the run", NULL));
+  PetscCall(SbMapsWrite2D(o->maps, "maps", "depth_max", s->hmax, "m", "maximum water depth during the run", NULL));
   PetscCall(VecDestroy(&depth));
-  SbCallHDF5(H5Gclose(grp));
 
   SbCallHDF5(grp = H5Gcreate2(o->file, "provenance", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   PetscCall(SbH5WriteAttrString(grp, "scenario", p->scenario_text ? p->scenario_text : ""));
@@ -218,10 +237,19 @@ PetscErrorCode SbOutputFinish(SbOutput o, SbState *s, const SbWaterBudget *b, co
 
   PetscCall(SbH5WriteAttrString(o->file, "title", "shuibao result"));
   PetscCall(SbH5WriteAttrString(o->file, "source", "shuibao " SB_VERSION));
+  {
+    const char *base = strrchr(o->path, '/');
+
+    PetscCall(SbMapsWriteXdmf(o->maps, base ? base + 1 : o->path, o->xmf_partial));
+  }
+  PetscCall(SbMapsDestroy(&o->maps));
   SbCallHDF5(H5Fclose(o->file));
   o->file = -1;
   PetscCallMPI(MPI_Barrier(g->comm));
-  if (rank == 0) PetscCheck(rename(o->partial, o->path) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s: cannot rename %s into place: %s", o->path, o->partial, strerror(errno));
+  if (rank == 0) {
+    PetscCheck(rename(o->partial, o->path) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s: cannot rename %s into place: %s", o->path, o->partial, strerror(errno));
+    PetscCheck(rename(o->xmf_partial, o->xmf) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s: cannot rename %s into place: %s", o->xmf, o->xmf_partial, strerror(errno));
+  }
   PetscCallMPI(MPI_Barrier(g->comm));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -240,11 +268,19 @@ PetscErrorCode SbOutputAbort(SbOutput *out)
   PetscFunctionBeginUser;
   if (!*out) PetscFunctionReturn(PETSC_SUCCESS);
   if ((*out)->file >= 0) {
-    H5E_BEGIN_TRY { H5Fclose((*out)->file); } H5E_END_TRY;
+    H5E_BEGIN_TRY
+    {
+      (void)SbMapsDestroy(&(*out)->maps);
+      H5Fclose((*out)->file);
+    }
+    H5E_END_TRY;
     (*out)->file = -1;
   }
   PetscCallMPI(MPI_Comm_rank((*out)->grid->comm, &rank));
-  if (rank == 0) (void)remove((*out)->partial);
+  if (rank == 0) {
+    (void)remove((*out)->partial);
+    (void)remove((*out)->xmf_partial);
+  }
   PetscCall(SbOutputDestroy(out));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -254,6 +290,7 @@ PetscErrorCode SbOutputDestroy(SbOutput *out)
   PetscFunctionBeginUser;
   if (!*out) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(PetscFree4((*out)->time, (*out)->rain, (*out)->storage, (*out)->q));
+  PetscCall(VecDestroy(&(*out)->work));
   PetscCall(PetscFree(*out));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

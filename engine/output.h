@@ -7,8 +7,12 @@
 
 typedef struct _p_SbOutput *SbOutput;
 
-/* Collective. Creates <path>.partial at once, so an unwritable path fails before any computation. */
-PETSC_EXTERN PetscErrorCode SbOutputCreate(SbGrid *grid, const char *path, SbOutput *out);
+/* Collective. Creates <path>.partial at once, so an unwritable path fails before any computation;
+   writes the static inputs and declares the time-sliced maps (start: the scenario start, for
+   the CF time units). */
+PETSC_EXTERN PetscErrorCode SbOutputCreate(SbGrid *grid, const char *path, const char *start, SbOutput *out);
+/* Collective. One slice of the time-sliced maps at time t_s. */
+PETSC_EXTERN PetscErrorCode SbOutputWriteSlice(SbOutput out, SbState *state, PetscReal t_s);
 /* Record one time of the gauge series (rank 0 keeps them until the end). */
 PETSC_EXTERN PetscErrorCode SbOutputRecord(SbOutput out, PetscReal t_s, const PetscReal *discharge_m3_s, PetscReal rain_mm_h, PetscReal storage_m3);
 

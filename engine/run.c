@@ -43,6 +43,7 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
   PetscCall(SbStateStorage(c->state, &b->storage_initial_m3));
   PetscCall(SbRainAt(c->sc, 0.0, &rain, &change));
   PetscCall(SbOutputRecord(c->out, 0.0, q, rain * 3.6e6, b->storage_initial_m3));
+  PetscCall(SbOutputWriteSlice(c->out, c->state, 0.0));
   while (t < T) {
     PetscReal dt, t_new;
 
@@ -66,6 +67,7 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
       PetscCall(PetscFree(v));
       PetscCall(SbStateStorage(c->state, &storage));
       PetscCall(SbOutputRecord(c->out, t, q, rain * 3.6e6, storage));
+      PetscCall(SbOutputWriteSlice(c->out, c->state, t));
       PetscCall(Report(g->comm, opts->quiet, t, T, dt, wall0, outlet >= 0 ? q[outlet] : 0.0));
       next_out = PetscMin(next_out + interval, T);
     }
@@ -109,7 +111,7 @@ static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx
   PetscCall(SbGridCreate(comm, mesh, &c->grid));
   PetscCall(SbStateCreate(c->grid, &c->state));
   PetscCall(SbRoutingCreate(c->state, c->sc, &c->routing));
-  PetscCall(SbOutputCreate(c->grid, result, &c->out));
+  PetscCall(SbOutputCreate(c->grid, result, c->sc->start, &c->out));
   PetscCall(PetscPrintf(comm, "shuibao run %s: mesh %s, %" PetscInt_FMT " x %" PetscInt_FMT " cells, %" PetscInt_FMT " active (%.1f km2), %d ranks, load imbalance %.1f%%\n", opts->scenario, mesh, c->grid->nx, c->grid->ny, c->grid->nactive, (double)(c->grid->active_area_m2 / 1e6), size, (double)(100 * c->grid->load_imbalance)));
   PetscCall(PetscLogStagePop());
 

@@ -67,9 +67,11 @@ def main():
                 print(f"FAIL {p}: {name} shape {np.shape(b)} != {np.shape(a)}")
                 fails += 1
                 continue
-            diff = np.abs(np.asarray(b, float) - np.asarray(a, float))
-            bound = t["atol"] + t["rtol"] * np.abs(np.asarray(a, float))
-            bad = int(np.count_nonzero(diff > bound))
+            fa, fb = np.asarray(a, float), np.asarray(b, float)
+            nan_a, nan_b = np.isnan(fa), np.isnan(fb)
+            diff = np.where(nan_a | nan_b, 0.0, np.abs(fb - fa))
+            bound = t["atol"] + t["rtol"] * np.abs(np.where(nan_a, 0.0, fa))
+            bad = int(np.count_nonzero(diff > bound)) + int(np.count_nonzero(nan_a != nan_b))
             worst = float(diff.max()) if diff.size else 0.0
             if bad:
                 print(f"FAIL {p}: {name}: {bad} value(s) differ, worst {worst:.3e} (atol {t['atol']}, rtol {t['rtol']})")

@@ -70,3 +70,7 @@ if(SB_VALGRIND)
   sb_test(valgrind.run_short valgrind ${SB_VALGRIND} --error-exitcode=9 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --suppressions=/usr/share/openmpi/openmpi-valgrind.supp --suppressions=${CMAKE_SOURCE_DIR}/tests/valgrind.supp ${SB_EXE} run ${SB_STORM}/short.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/valgrind_short.h5 --quiet)
   set_tests_properties(valgrind.run_short PROPERTIES FIXTURES_REQUIRED synth2km)
 endif()
+
+# The result opens in the readers users have: ncdump, xarray, h5py and ParaView (XDMF sidecar).
+sb_test(output.readers output ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_readers.py ${SB_REG}/storm_np2.h5 ${SB_REG}/storm_np2.xmf)
+set_tests_properties(output.readers PROPERTIES FIXTURES_REQUIRED storm_np2)
