@@ -10,6 +10,7 @@
 #include "synth.h"
 #include "build.h"
 #include "compare.h"
+#include "signals.h"
 #include <errno.h>
 #include <stdlib.h>
 
@@ -383,7 +384,10 @@ int SbMain(int argc, char **argv)
   for (int i = first; i < a.argc; i++) a.argv[i - first] = a.argv[i];
   a.argc -= first;
   if (!strcmp(cmd, "mesh")) ierr = CmdMesh(PETSC_COMM_WORLD, &a);
-  else if (!strcmp(cmd, "run")) ierr = CmdRun(PETSC_COMM_WORLD, &a);
+  else if (!strcmp(cmd, "run")) {
+    ierr = SbSignalsInstall();
+    if (!ierr) ierr = CmdRun(PETSC_COMM_WORLD, &a);
+  }
   else if (!strcmp(cmd, "compare")) ierr = CmdCompare(PETSC_COMM_WORLD, &a);
   else if (!strcmp(cmd, "scenario")) ierr = CmdScenario(PETSC_COMM_WORLD, &a);
   else {
@@ -396,7 +400,7 @@ int SbMain(int argc, char **argv)
   if (ierr) {
     /* Input errors are found by every rank together: report once. Other errors may be on
        one rank only: report with the rank and abort, so that no rank hangs. */
-    if (err.code == PETSC_ERR_USER_INPUT || err.code == PETSC_ERR_FILE_OPEN) {
+    if (err.code == PETSC_ERR_USER_INPUT || err.code == PETSC_ERR_FILE_OPEN || err.code == PETSC_ERR_SIG) {
       if (rank == 0) fprintf(stderr, "shuibao: error: %s\n", err.message);
       PetscFinalize();
       return 1;

@@ -6,6 +6,7 @@
 #include "forcing.h"
 #include "routing.h"
 #include "output.h"
+#include "signals.h"
 
 typedef struct {
   SbScenario *sc;
@@ -47,6 +48,13 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
   while (t < T) {
     PetscReal dt, t_new;
 
+    /* Every 16 steps (one small reduction) look for SIGINT/SIGTERM on any rank. */
+    if (steps % 16 == 0) {
+      int signo;
+
+      PetscCall(SbSignalsReceived(g->comm, &signo));
+      PetscCheck(!signo, PETSC_COMM_SELF, PETSC_ERR_SIG, "interrupted by signal %d at t = %.3f h of %.3f h; no result written", signo, (double)(t / 3600.0), (double)(T / 3600.0));
+    }
     PetscCall(SbRoutingStableDt(c->routing, &dt));
     PetscCall(SbRainAt(c->sc, t, &rain, &change));
     /* Land exactly on output times and on changes of the forcing. */

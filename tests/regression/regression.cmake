@@ -74,3 +74,10 @@ endif()
 # The result opens in the readers users have: ncdump, xarray, h5py and ParaView (XDMF sidecar).
 sb_test(output.readers output ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_readers.py ${SB_REG}/storm_np2.h5 ${SB_REG}/storm_np2.xmf)
 set_tests_properties(output.readers PROPERTIES FIXTURES_REQUIRED storm_np2)
+
+# Faults: SIGTERM/SIGINT stop a 2-rank run cleanly with nothing left behind; SIGKILL leaves only
+# .partial files and an earlier result untouched.
+sb_test(mesh.synth_1km mesh ${SB_RUNCASE} -- ${SB_EXE} mesh synth --cell-size 1000 --seed 1 -o ${SB_REG}/synth1km.h5)
+set_tests_properties(mesh.synth_1km PROPERTIES FIXTURES_SETUP synth1km)
+sb_test(fault.signals fault ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/signal_test.py ${MPIEXEC_EXECUTABLE} ${SB_EXE} ${CMAKE_SOURCE_DIR}/scenarios/baseline.json ${SB_REG}/synth1km.h5 ${SB_REG})
+set_tests_properties(fault.signals PROPERTIES FIXTURES_REQUIRED synth1km RUN_SERIAL TRUE)
