@@ -18,6 +18,7 @@ struct _p_SbOutput {
   SbMaps    maps;
   PetscInt  map_depth, map_discharge;
   Vec       work; /* a scalar field on grid->da */
+  PetscLogEvent ev_slice;
 };
 
 PetscErrorCode SbOutputCreate(SbGrid *grid, const char *path, const char *start, SbOutput *out)
@@ -64,6 +65,7 @@ PetscErrorCode SbOutputCreate(SbGrid *grid, const char *path, const char *start,
   SbCallHDF5(o->file = H5Fcreate(o->partial, H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
   SbCallHDF5(H5Pclose(fapl));
   PetscCall(DMCreateGlobalVector(grid->da, &o->work));
+  PetscCall(PetscLogEventRegister("SbOutputSlice", DM_CLASSID, &o->ev_slice));
   PetscCall(SbMapsCreate(grid, o->file, start, &o->maps));
   PetscCall(SbMapsWrite2D(o->maps, "static", "elevation", grid->elevation, "m", "ground elevation, depression-filled", "surface_altitude"));
   PetscCall(SbMapsWrite2D(o->maps, "static", "mask", grid->mask, "1", "active cell (1 = in the basin)", NULL));
@@ -114,6 +116,7 @@ PetscErrorCode SbOutputWriteSlice(SbOutput o, SbState *s, PetscReal t_s)
   PetscScalar  **q;
 
   PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(o->ev_slice, 0, 0, 0, 0));
   PetscCall(SbMapsBeginSlice(o->maps, t_s));
   PetscCall(VecStrideGather(s->X, 0, o->work, INSERT_VALUES));
   PetscCall(SbMapsWrite(o->maps, o->map_depth, o->work));
@@ -131,6 +134,7 @@ PetscErrorCode SbOutputWriteSlice(SbOutput o, SbState *s, PetscReal t_s)
   PetscCall(DMDAVecRestoreArray(g->da, o->work, &q));
   PetscCall(DMDAVecRestoreArrayRead(s->da, s->Xl, (void *)&x));
   PetscCall(SbMapsWrite(o->maps, o->map_discharge, o->work));
+  PetscCall(PetscLogEventEnd(o->ev_slice, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
