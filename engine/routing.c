@@ -42,7 +42,8 @@ static inline PetscReal FaceDischarge(PetscReal eta_a, PetscReal eta_b, PetscRea
      q^n ≈ 0 on steep shallow slopes and empties cells in alternate steps (an odd-even
      oscillation we saw on a kinematic plane); the implicit form tends to Manning's law
      q = h^{5/3} S^{1/2} / n at steady state and is stable for any friction. */
-  a = SB_GRAVITY * dt * n * n / PetscPowReal(hf, 7.0 / 3.0);
+  /* h_f^{7/3} = h_f² ∛h_f: cbrt is several times cheaper than pow. */
+  a = SB_GRAVITY * dt * n * n / (hf * hf * PetscCbrtReal(hf));
   return 2.0 * qstar / (1.0 + PetscSqrtReal(1.0 + 4.0 * a * PetscAbsReal(qstar)));
 }
 
