@@ -15,7 +15,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # Everything the build, the tests and the Python post-processing need, from Debian 12 only.
 packages=(gcc make cmake pkg-config petsc-dev libhdf5-openmpi-dev libopenmpi-dev openmpi-bin
           libcjson-dev hdf5-tools python3 python3-numpy python3-h5py valgrind
-          netcdf-bin python3-netcdf4 python3-xarray python3-paraview)
+          netcdf-bin python3-netcdf4 python3-xarray python3-paraview python3-matplotlib)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -86,12 +86,14 @@ static const char *usage_run =
   "  -log_view           PETSc's profile of where time went (stages Setup, TimeLoop, Output)\n";
 
 static const char *usage_compare =
-  "usage: shuibao compare FILE.h5 [FILE.h5 ...] [--format md|csv|json]\n"
+  "usage: shuibao compare FILE.h5 [FILE.h5 ...] [--format md|csv|json] [--figures DIR]\n"
   "\n"
   "Lists the contents of result (and mesh) files: grid, gauges with peak discharge and volume,\n"
   "water budget, provenance; the first file is the reference for differences.\n"
   "\n"
-  "  --format FORMAT   md (default), csv or json\n";
+  "  --format FORMAT   md (default), csv or json\n"
+  "  --figures DIR     also write PNG figures to DIR: hydrographs at every gauge, maximum-depth\n"
+  "                    maps side by side and their differences from the first file\n";
 
 static const char *usage_scenario =
   "usage: shuibao scenario check FILE.json\n"
@@ -282,7 +284,7 @@ static PetscErrorCode CmdRun(MPI_Comm comm, SbArgs *a)
 
 static PetscErrorCode CmdCompare(MPI_Comm comm, SbArgs *a)
 {
-  const char *files[SB_MAX_ARGS], *format = "md";
+  const char *files[SB_MAX_ARGS], *format = "md", *figures = NULL;
   int         n = 0;
 
   PetscFunctionBeginUser;
@@ -295,11 +297,12 @@ static PetscErrorCode CmdCompare(MPI_Comm comm, SbArgs *a)
     } else if (!strcmp(s, "--format")) {
       PetscCall(NextValue(a, &i, s, &format));
       PetscCheck(!strcmp(format, "md") || !strcmp(format, "csv") || !strcmp(format, "json"), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "--format: expected md, csv or json, got \"%s\"", format);
-    } else if (s[0] == '-') SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "compare: unknown option %s (see shuibao compare --help)", s);
+    } else if (!strcmp(s, "--figures")) PetscCall(NextValue(a, &i, s, &figures));
+    else if (s[0] == '-') SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "compare: unknown option %s (see shuibao compare --help)", s);
     else files[n++] = s;
   }
   PetscCheck(n > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "compare: expected at least one result file");
-  PetscCall(SbCompare(comm, n, files, format));
+  PetscCall(SbCompare(comm, n, files, format, figures));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -3,6 +3,9 @@
 #include "compare.h"
 #include "h5io.h"
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <stdlib.h>
 #include <errno.h>
 
 typedef struct {
@@ -177,7 +180,37 @@ static void PrintSummary(const FileSummary *f, const FileSummary *ref, const cha
   }
 }
 
-PetscErrorCode SbCompare(MPI_Comm comm, int n, const char *const *files, const char *format)
+/* Run postproc/shuibao_figures.py with Debian's /usr/bin/python3 (fork and exec: no shell, so
+   no quoting of file names). SB_POSTPROC_DIR in the environment overrides where it is. */
+static PetscErrorCode Figures(int n, const char *const *files, const char *dir)
+{
+  char        script[PETSC_MAX_PATH_LEN];
+  const char *where = getenv("SB_POSTPROC_DIR");
+  char      **argv;
+  pid_t       pid;
+  int         status = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(script, sizeof(script), "%s/shuibao_figures.py", where ? where : SB_POSTPROC_DIR));
+  PetscCheck(access(script, R_OK) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "%s: cannot find the figure script (set SB_POSTPROC_DIR)", script);
+  PetscCall(PetscCalloc1(n + 4, &argv));
+  argv[0] = (char *)"/usr/bin/python3";
+  argv[1] = script;
+  argv[2] = (char *)dir;
+  for (int i = 0; i < n; i++) argv[3 + i] = (char *)files[i];
+  fflush(stdout);
+  pid = fork();
+  if (pid == 0) {
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  PetscCall(PetscFree(argv));
+  PetscCheck(pid > 0 && waitpid(pid, &status, 0) == pid, PETSC_COMM_SELF, PETSC_ERR_SYS, "--figures: cannot run /usr/bin/python3");
+  PetscCheck(WIFEXITED(status) && WEXITSTATUS(status) == 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "--figures %s: the figure script failed (python3-matplotlib and python3-h5py installed?)", dir);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbCompare(MPI_Comm comm, int n, const char *const *files, const char *format, const char *figures)
 {
   PetscMPIInt    rank;
   PetscErrorCode ierr = 0;
@@ -190,11 +223,14 @@ PetscErrorCode SbCompare(MPI_Comm comm, int n, const char *const *files, const c
     PetscCall(PetscMalloc1(n, &s));
     /* Read every file before printing anything, so a bad file gives only its error. */
     for (int i = 0; i < n && !ierr; i++) ierr = Summarise(files[i], &s[i]);
+    for (int i = 0; i < n && figures && !ierr; i++)
+      if (strcmp(s[i].kind, "result")) ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, PETSC_ERR_USER_INPUT, PETSC_ERROR_INITIAL, "%s: --figures needs result files, this is a %s", files[i], s[i].kind);
     if (!ierr) {
       if (!strcmp(format, "csv")) printf("file,kind,scenario,duration_h,gauge,peak_discharge_m3_s,volume_m3,rain_m3,relative_error\n");
       if (!strcmp(format, "md")) printf("# shuibao compare\n\n");
       for (int i = 0; i < n; i++) PrintSummary(&s[i], &s[0], format, i, n);
       fflush(stdout);
+      if (figures) ierr = Figures(n, files, figures);
     }
     PetscCall(PetscFree(s));
   }

@@ -81,3 +81,9 @@ sb_test(mesh.synth_1km mesh ${SB_RUNCASE} -- ${SB_EXE} mesh synth --cell-size 10
 set_tests_properties(mesh.synth_1km PROPERTIES FIXTURES_SETUP synth1km)
 sb_test(fault.signals fault ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/signal_test.py ${MPIEXEC_EXECUTABLE} ${SB_EXE} ${CMAKE_SOURCE_DIR}/scenarios/baseline.json ${SB_REG}/synth1km.h5 ${SB_REG})
 set_tests_properties(fault.signals PROPERTIES FIXTURES_REQUIRED synth1km RUN_SERIAL TRUE)
+
+# compare --figures: hydrographs, maximum-depth maps and differences as PNG.
+sb_test(compare.figures output ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_figures.py ${SB_EXE} ${SB_REG}/figures ${SB_REG}/storm_np1.h5 ${SB_REG}/storm_np2.h5)
+set_tests_properties(compare.figures PROPERTIES FIXTURES_REQUIRED "storm_np1;storm_np2")
+sb_test(bad.figures_of_a_mesh bad ${SB_RUNCASE} --expect-error --timeout 60 --fail-substr "--figures needs result files" -- ${SB_EXE} compare ${SB_REG}/synth2km.h5 --figures ${SB_REG}/figures_bad)
+set_tests_properties(bad.figures_of_a_mesh PROPERTIES FIXTURES_REQUIRED synth2km)
