@@ -403,7 +403,7 @@ int SbMain(int argc, char **argv)
   if (ierr) {
     /* Input errors are found by every rank together: report once. Other errors may be on
        one rank only: report with the rank and abort, so that no rank hangs. */
-    if (err.code == PETSC_ERR_USER_INPUT || err.code == PETSC_ERR_FILE_OPEN || err.code == PETSC_ERR_SIG) {
+    if (err.code == PETSC_ERR_USER_INPUT || err.code == PETSC_ERR_FILE_OPEN || err.code == PETSC_ERR_SIG || err.code == PETSC_ERR_FP) {
       if (rank == 0) fprintf(stderr, "shuibao: error: %s\n", err.message);
       PetscFinalize();
       return 1;

@@ -56,6 +56,9 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
       PetscCheck(!signo, PETSC_COMM_SELF, PETSC_ERR_SIG, "interrupted by signal %d at t = %.3f h of %.3f h; no result written", signo, (double)(t / 3600.0), (double)(T / 3600.0));
     }
     PetscCall(SbRoutingStableDt(c->routing, &dt));
+    /* A NaN or negative depth anywhere makes the step zero on every rank: name the cell. */
+    if (!(dt > 0)) PetscCall(SbStateCheck(c->state, t));
+    PetscCheck(dt > 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "time step %g s at t = %g s", (double)dt, (double)t);
     PetscCall(SbRainAt(c->sc, t, &rain, &change));
     /* Land exactly on output times and on changes of the forcing. */
     t_new = t + dt;

@@ -60,7 +60,9 @@ PetscErrorCode SbStateMaxDepth(SbState *s, PetscReal *depth_m)
 
   PetscFunctionBeginUser;
   PetscCall(VecGetArrayRead(s->X, (const PetscScalar **)&x));
-  for (PetscInt k = 0; k < n; k++) m = PetscMax(m, x[k].h);
+  /* A NaN or negative depth makes the maximum infinite on every rank (the comparison below is
+     false for NaN), so the time loop can stop everywhere and SbStateCheck can name the cell. */
+  for (PetscInt k = 0; k < n; k++) m = (x[k].h >= 0) ? PetscMax(m, x[k].h) : PETSC_INFINITY;
   PetscCall(VecRestoreArrayRead(s->X, (const PetscScalar **)&x));
   PetscCallMPI(MPI_Allreduce(&m, depth_m, 1, MPIU_REAL, MPI_MAX, s->grid->comm));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -78,5 +80,42 @@ PetscErrorCode SbStateTrackMax(SbState *s)
   for (PetscInt k = 0; k < n; k++) hm[k] = PetscMax(hm[k], x[k].h);
   PetscCall(VecRestoreArray(s->hmax, &hm));
   PetscCall(VecRestoreArrayRead(s->X, (const PetscScalar **)&x));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbStateCheck(SbState *s, PetscReal t_s)
+{
+  const SbCell *x;
+  SbGrid       *g = s->grid;
+  PetscMPIInt   rank;
+  struct {
+    double value;
+    int    index;
+  } mine = {PETSC_MAX_REAL, -1}, first;
+  long long gi  = -1;
+  double    bad = 0;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(g->comm, &rank));
+  PetscCall(VecGetArrayRead(s->X, (const PetscScalar **)&x));
+  for (PetscInt k = 0; k < g->xm * g->ym; k++)
+    if (!(x[k].h >= 0) || PetscIsInfReal(x[k].h)) {
+      gi  = (long long)(g->ys + k / g->xm) * g->nx + (g->xs + k % g->xm);
+      bad = x[k].h;
+      break;
+    }
+  PetscCall(VecRestoreArrayRead(s->X, (const PetscScalar **)&x));
+  /* The lowest bad cell over all ranks, and which rank holds it. */
+  if (gi >= 0) {
+    mine.value = (double)gi;
+    mine.index = rank;
+  }
+  PetscCallMPI(MPI_Allreduce(&mine, &first, 1, MPI_DOUBLE_INT, MPI_MINLOC, g->comm));
+  if (first.index >= 0) {
+    const long long cell = (long long)first.value;
+
+    PetscCallMPI(MPI_Bcast(&bad, 1, MPI_DOUBLE, first.index, g->comm));
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FP, "state: depth %g m at row %lld, col %lld (rank %d) at t = %.6g s: the run stops", bad, cell / g->nx, cell % g->nx, first.index, (double)t_s);
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }

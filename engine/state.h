@@ -33,6 +33,9 @@ PETSC_EXTERN PetscErrorCode SbStateDestroy(SbState **state);
 PETSC_EXTERN PetscErrorCode SbStateStorage(SbState *state, PetscReal *volume_m3);
 /* Collective: the largest depth, m. */
 PETSC_EXTERN PetscErrorCode SbStateMaxDepth(SbState *state, PetscReal *depth_m);
+/* Collective: an error naming the first cell (row, col), its rank and the time if any depth is
+   NaN, infinite or negative. */
+PETSC_EXTERN PetscErrorCode SbStateCheck(SbState *state, PetscReal t_s);
 /* Update hmax with the current depth (owned cells). */
 PETSC_EXTERN PetscErrorCode SbStateTrackMax(SbState *state);
 

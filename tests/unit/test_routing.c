@@ -13,11 +13,12 @@
 #include "routing.h"
 #include "scenario.h"
 #include "meshdata.h"
+#include "sbtest.h"
 #include <math.h>
 
 static int failures = 0;
 
-static void Check(PetscBool ok, const char *what, double got, double want)
+static void CheckValue(PetscBool ok, const char *what, double got, double want)
 {
   PetscPrintf(PETSC_COMM_WORLD, "%s %s: got %.10g, expected %.10g\n", ok ? "ok  " : "FAIL", what, got, want);
   if (!ok) failures++;
@@ -152,13 +153,13 @@ static PetscErrorCode TestPlane(void)
 
   PetscFunctionBeginUser;
   PetscCall(RunPlane(100, &qr, &e, &e500));
-  Check((PetscBool)(PetscAbsReal(qr - 1) < 0.005), "plane dx 10 m: steady outflow / (r L w) (0.5%)", qr, 1.0);
-  Check((PetscBool)(e < 0.01), "plane dx 10 m: depth vs (n r x / S^0.5)^0.6 for x >= 100 m, max relative error (1%)", e, 0.0);
+  CheckValue((PetscBool)(PetscAbsReal(qr - 1) < 0.005), "plane dx 10 m: steady outflow / (r L w) (0.5%)", qr, 1.0);
+  CheckValue((PetscBool)(e < 0.01), "plane dx 10 m: depth vs (n r x / S^0.5)^0.6 for x >= 100 m, max relative error (1%)", e, 0.0);
   /* The remaining error is the scheme's first-order truncation (the upstream depth drives a
      face), so it must fall about in half when the cells are halved. */
   PetscCall(RunPlane(200, &qr2, &e2, &e500b));
-  Check((PetscBool)(PetscAbsReal(qr2 - 1) < 0.005), "plane dx 5 m: steady outflow / (r L w) (0.5%)", qr2, 1.0);
-  Check((PetscBool)(e500b < 0.65 * e500 && e500b < 0.003), "plane: error at x = 500 m, dx 5 m vs 10 m (first-order convergence)", e500b, e500);
+  CheckValue((PetscBool)(PetscAbsReal(qr2 - 1) < 0.005), "plane dx 5 m: steady outflow / (r L w) (0.5%)", qr2, 1.0);
+  CheckValue((PetscBool)(e500b < 0.65 * e500 && e500b < 0.003), "plane: error at x = 500 m, dx 5 m vs 10 m (first-order convergence)", e500b, e500);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -202,8 +203,8 @@ static PetscErrorCode TestLakeAtRest(void)
   PetscCall(VecRestoreArray(s->X, (PetscScalar **)&x));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &dev, 1, MPIU_REAL, MPI_MAX, PETSC_COMM_WORLD));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &qmax, 1, MPIU_REAL, MPI_MAX, PETSC_COMM_WORLD));
-  Check((PetscBool)(dev < 1e-12), "lake at rest: max |level - 1 m|", dev, 0);
-  Check((PetscBool)(qmax < 1e-12), "lake at rest: max |q|", qmax, 0);
+  CheckValue((PetscBool)(dev < 1e-12), "lake at rest: max |level - 1 m|", dev, 0);
+  CheckValue((PetscBool)(qmax < 1e-12), "lake at rest: max |q|", qmax, 0);
   PetscCall(SbRoutingDestroy(&ro));
   PetscCall(SbStateDestroy(&s));
   PetscCall(SbGridDestroy(&g));
@@ -228,12 +229,47 @@ static PetscErrorCode TestBalance(void)
   PetscCallMPI(MPI_Allreduce(&s->budget.rain_m3, &rain, 1, MPIU_REAL, MPI_SUM, PETSC_COMM_WORLD));
   PetscCallMPI(MPI_Allreduce(&s->budget.outflow_m3, &out, 1, MPIU_REAL, MPI_SUM, PETSC_COMM_WORLD));
   err = PetscAbsReal(rain - out - storage) / rain;
-  Check((PetscBool)(err < 1e-12), "rough terrain: |rain - outflow - storage| / rain", err, 0);
-  Check((PetscBool)(out > 0.05 * rain), "rough terrain: water leaves through the outlet", out / rain, 0.05);
+  CheckValue((PetscBool)(err < 1e-12), "rough terrain: |rain - outflow - storage| / rain", err, 0);
+  CheckValue((PetscBool)(out > 0.05 * rain), "rough terrain: water leaves through the outlet", out / rain, 0.05);
   PetscCall(VecGetArrayRead(s->X, (const PetscScalar **)&x));
   for (PetscInt k = 0; k < g->xm * g->ym; k++) neg = PetscMin(neg, x[k].h);
   PetscCall(VecRestoreArrayRead(s->X, (const PetscScalar **)&x));
-  Check((PetscBool)(neg >= 0), "rough terrain: no negative depth", neg, 0);
+  CheckValue((PetscBool)(neg >= 0), "rough terrain: no negative depth", neg, 0);
+  PetscCall(SbRoutingDestroy(&ro));
+  PetscCall(SbStateDestroy(&s));
+  PetscCall(SbGridDestroy(&g));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* A NaN depth in one cell stops the run everywhere with a message naming the cell and rank. */
+static PetscErrorCode TestNaNStops(void)
+{
+  SbScenario     sc;
+  SbGrid        *g;
+  SbState       *s;
+  SbRouting      ro;
+  SbCell       **x;
+  PetscReal      dt;
+  PetscErrorCode ierr;
+  Capture        cap = {0, ""};
+
+  PetscFunctionBeginUser;
+  PetscCall(DefaultScenario(&sc));
+  PetscCall(MakeMesh("test_routing_lake.h5", 40, 30, 10.0, BumpyZ, NULL, -1, -1, 0.01));
+  PetscCall(SbGridCreate(PETSC_COMM_WORLD, "test_routing_lake.h5", &g));
+  PetscCall(SbStateCreate(g, &s));
+  PetscCall(SbRoutingCreate(s, &sc, &ro));
+  PetscCall(DMDAVecGetArray(s->da, s->X, &x));
+  if (g->xs <= 17 && 17 < g->xs + g->xm && g->ys <= 12 && 12 < g->ys + g->ym) x[12][17].h = NAN;
+  PetscCall(DMDAVecRestoreArray(s->da, s->X, &x));
+  PetscCall(SbRoutingStableDt(ro, &dt));
+  CheckValue((PetscBool)!(dt > 0), "NaN depth: the step becomes zero on every rank", dt, 0);
+  PetscCall(PetscPushErrorHandler(CaptureHandler, &cap));
+  ierr = SbStateCheck(s, 42.0);
+  PetscCall(PetscPopErrorHandler());
+  CheckValue((PetscBool)(ierr == PETSC_ERR_FP), "NaN depth: SbStateCheck raises PETSC_ERR_FP on every rank", (double)ierr, (double)PETSC_ERR_FP);
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "     message: %s\n", cap.msg));
+  CheckValue((PetscBool)(strstr(cap.msg, "row 12, col 17") && strstr(cap.msg, "t = 42 s") && strstr(cap.msg, "rank ")), "NaN depth: the message names the cell, its rank and the time", 0, 0);
   PetscCall(SbRoutingDestroy(&ro));
   PetscCall(SbStateDestroy(&s));
   PetscCall(SbGridDestroy(&g));
@@ -254,12 +290,12 @@ static PetscErrorCode TestPartition(void)
     sum += sizes[p];
     worst = PetscMax(worst, w);
   }
-  Check((PetscBool)(sum == 12), "partition: sizes add up", sum, 12);
-  Check((PetscBool)(worst <= 21), "partition: heaviest part (55 in 3 parts; 21 is optimal)", worst, 21);
+  CheckValue((PetscBool)(sum == 12), "partition: sizes add up", sum, 12);
+  CheckValue((PetscBool)(worst <= 21), "partition: heaviest part (55 in 3 parts; 21 is optimal)", worst, 21);
   PetscCall(SbGridPartition(ones, 7, 7, 1, s2));
   sum = 0;
   for (PetscInt p = 0; p < 7; p++) sum += (s2[p] == 1);
-  Check((PetscBool)(sum == 7), "partition: 7 rows in 7 parts of one", sum, 7);
+  CheckValue((PetscBool)(sum == 7), "partition: 7 rows in 7 parts of one", sum, 7);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -270,6 +306,7 @@ int main(int argc, char **argv)
   PetscCall(TestPlane());
   PetscCall(TestLakeAtRest());
   PetscCall(TestBalance());
+  PetscCall(TestNaNStops());
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%d failure(s)\n", failures));
   PetscCall(PetscFinalize());
   return failures ? 1 : 0;
