@@ -302,6 +302,7 @@ PetscErrorCode SbGridCreate(MPI_Comm comm, const char *path, SbGrid **grid)
   PetscCall(ReadField(g, file, "slope", &g->slope));
   PetscCall(ReadField(g, file, "flow_direction", &g->flow_direction));
   PetscCall(ReadField(g, file, "region", &g->region));
+  PetscCall(ReadField(g, file, "soil", &g->soil));
   PetscCall(ReadGauges(g, file));
   PetscCall(ReadRegions(g, file));
   SbCallHDF5(H5Fclose(file));
@@ -351,6 +352,7 @@ PetscErrorCode SbGridDestroy(SbGrid **grid)
   PetscCall(VecDestroy(&g->slope));
   PetscCall(VecDestroy(&g->flow_direction));
   PetscCall(VecDestroy(&g->region));
+  PetscCall(VecDestroy(&g->soil));
   PetscCall(DMDestroy(&g->da));
   PetscCall(PetscFree(g->dx_m));
   PetscCall(PetscFree(g->gauges));

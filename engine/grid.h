@@ -24,6 +24,7 @@ typedef struct {
   Vec channel;   /* 1 channel */
   Vec slope;     /* m/m */
   Vec region;    /* region id as a real */
+  Vec soil;      /* soil texture class (SbSoil) as a real */
   Vec flow_direction; /* D8 ESRI code as a real; 0 at active cells = outlet (water leaves the grid) */
 
   PetscInt ngauges;

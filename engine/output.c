@@ -16,7 +16,7 @@ struct _p_SbOutput {
   PetscInt  nrec, cap;
   PetscReal *time, *rain, *storage, *q; /* q: [nrec][ngauges] */
   SbMaps    maps;
-  PetscInt  map_depth, map_discharge;
+  PetscInt  map_depth, map_discharge, map_infiltrated;
   Vec       work; /* a scalar field on grid->da */
   PetscLogEvent ev_slice;
 };
@@ -73,6 +73,7 @@ PetscErrorCode SbOutputCreate(SbGrid *grid, const char *path, const char *start,
   PetscCall(SbMapsWrite2D(o->maps, "static", "region", grid->region, "1", "region id (0 = outside)", NULL));
   PetscCall(SbMapsWrite2D(o->maps, "static", "channel", grid->channel, "1", "channel cell (1 = channel)", NULL));
   PetscCall(SbMapsAdd(o->maps, "depth", "m", "surface water depth", NULL, &o->map_depth));
+  PetscCall(SbMapsAdd(o->maps, "infiltration_cumulative", "m", "water infiltrated into the soil since the start", NULL, &o->map_infiltrated));
   PetscCall(SbMapsAdd(o->maps, "unit_discharge", "m2 s-1", "magnitude of the surface discharge per unit width, cell-centred mean of its faces", NULL, &o->map_discharge));
   *out = o;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -120,6 +121,7 @@ PetscErrorCode SbOutputWriteSlice(SbOutput o, SbState *s, PetscReal t_s)
   PetscCall(SbMapsBeginSlice(o->maps, t_s));
   PetscCall(VecStrideGather(s->X, 0, o->work, INSERT_VALUES));
   PetscCall(SbMapsWrite(o->maps, o->map_depth, o->work));
+  PetscCall(SbMapsWrite(o->maps, o->map_infiltrated, s->infiltrated));
   /* Cell-centred discharge: the mean of the two faces in each direction (the west and north
      faces belong to the neighbours, hence the ghosted state). */
   PetscCall(DMGlobalToLocal(s->da, s->X, INSERT_VALUES, s->Xl));
@@ -201,6 +203,7 @@ PetscErrorCode SbOutputFinish(SbOutput o, SbState *s, const SbWaterBudget *b, co
   SbCallHDF5(sub = H5Gcreate2(grp, "water", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   PetscCall(SbH5WriteAttrString(sub, "units", "m3"));
   PetscCall(SbH5WriteAttrDouble(sub, "rain", b->rain_m3));
+  PetscCall(SbH5WriteAttrDouble(sub, "infiltration", b->infiltration_m3));
   PetscCall(SbH5WriteAttrDouble(sub, "outflow", b->outflow_m3));
   PetscCall(SbH5WriteAttrDouble(sub, "storage_initial", b->storage_initial_m3));
   PetscCall(SbH5WriteAttrDouble(sub, "storage_final", b->storage_final_m3));

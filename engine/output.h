@@ -17,7 +17,7 @@ PETSC_EXTERN PetscErrorCode SbOutputWriteSlice(SbOutput out, SbState *state, Pet
 PETSC_EXTERN PetscErrorCode SbOutputRecord(SbOutput out, PetscReal t_s, const PetscReal *discharge_m3_s, PetscReal rain_mm_h, PetscReal storage_m3);
 
 typedef struct {
-  PetscReal  rain_m3, outflow_m3, storage_initial_m3, storage_final_m3;
+  PetscReal  rain_m3, infiltration_m3, outflow_m3, storage_initial_m3, storage_final_m3;
   PetscReal *gauge_volume_m3; /* [ngauges] */
   PetscReal  relative_error;
 } SbWaterBudget;

@@ -4,6 +4,7 @@
 #include "grid.h"
 #include "state.h"
 #include "forcing.h"
+#include "infiltration.h"
 #include "routing.h"
 #include "output.h"
 #include "signals.h"
@@ -11,8 +12,9 @@
 typedef struct {
   SbScenario *sc;
   SbGrid     *grid;
-  SbState    *state;
-  SbRouting   routing;
+  SbState       *state;
+  SbInfiltration infiltration;
+  SbRouting      routing;
   SbOutput    out;
 } SbRunCtx;
 
@@ -66,6 +68,7 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
     if (t_new >= change) t_new = change;
     dt = t_new - t;
     PetscCall(SbRainApply(c->state, rain, dt));
+    PetscCall(SbInfiltrationStep(c->infiltration, dt));
     PetscCall(SbRoutingStep(c->routing, dt));
     PetscCall(SbStateTrackMax(c->state));
     t = t_new;
@@ -87,8 +90,9 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
   PetscCall(SbRoutingGauges(c->routing, q, b->gauge_volume_m3));
   PetscCallMPI(MPI_Allreduce(&c->state->budget.rain_m3, &b->rain_m3, 1, MPIU_REAL, MPI_SUM, g->comm));
   PetscCallMPI(MPI_Allreduce(&c->state->budget.outflow_m3, &b->outflow_m3, 1, MPIU_REAL, MPI_SUM, g->comm));
+  PetscCallMPI(MPI_Allreduce(&c->state->budget.infiltration_m3, &b->infiltration_m3, 1, MPIU_REAL, MPI_SUM, g->comm));
   {
-    const PetscReal residual = b->rain_m3 - b->outflow_m3 - (b->storage_final_m3 - b->storage_initial_m3);
+    const PetscReal residual = b->rain_m3 - b->infiltration_m3 - b->outflow_m3 - (b->storage_final_m3 - b->storage_initial_m3);
     const PetscReal scale    = PetscMax(PetscMax(b->rain_m3, PetscAbsReal(b->storage_initial_m3)), 1e-300);
 
     b->relative_error = residual / scale;
@@ -121,6 +125,7 @@ static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx
   result = opts->output ? opts->output : c->sc->output_file;
   PetscCall(SbGridCreate(comm, mesh, &c->grid));
   PetscCall(SbStateCreate(c->grid, &c->state));
+  PetscCall(SbInfiltrationCreate(c->state, c->sc, &c->infiltration));
   PetscCall(SbRoutingCreate(c->state, c->sc, &c->routing));
   PetscCall(SbOutputCreate(c->grid, result, c->sc->start, &c->out));
   PetscCall(PetscPrintf(comm, "shuibao run %s: mesh %s, %" PetscInt_FMT " x %" PetscInt_FMT " cells, %" PetscInt_FMT " active (%.1f km2), %d ranks, load imbalance %.1f%%\n", opts->scenario, mesh, c->grid->nx, c->grid->ny, c->grid->nactive, (double)(c->grid->active_area_m2 / 1e6), size, (double)(100 * c->grid->load_imbalance)));
@@ -142,7 +147,7 @@ static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx
   p.load_imbalance = c->grid->load_imbalance;
   PetscCall(SbOutputFinish(c->out, c->state, &b, &p));
   PetscCall(PetscLogStagePop());
-  PetscCall(PetscPrintf(comm, "wrote %s: %" PetscInt_FMT " steps, rain %.6e m3, outflow %.6e m3, storage change %.6e m3, relative error %.2e, %.2f s\n", result, steps, (double)b.rain_m3, (double)b.outflow_m3, (double)(b.storage_final_m3 - b.storage_initial_m3), (double)b.relative_error, (double)(w1 - w0)));
+  PetscCall(PetscPrintf(comm, "wrote %s: %" PetscInt_FMT " steps, rain %.6e m3, infiltration %.6e m3, outflow %.6e m3, storage change %.6e m3, relative error %.2e, %.2f s\n", result, steps, (double)b.rain_m3, (double)b.infiltration_m3, (double)b.outflow_m3, (double)(b.storage_final_m3 - b.storage_initial_m3), (double)b.relative_error, (double)(w1 - w0)));
   PetscCall(PetscFree(b.gauge_volume_m3));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -158,6 +163,7 @@ PetscErrorCode SbRun(MPI_Comm comm, const SbRunOptions *opts)
   if (ierr) PetscCall(SbOutputAbort(&c.out));
   else PetscCall(SbOutputDestroy(&c.out));
   PetscCall(SbRoutingDestroy(&c.routing));
+  PetscCall(SbInfiltrationDestroy(&c.infiltration));
   PetscCall(SbStateDestroy(&c.state));
   PetscCall(SbGridDestroy(&c.grid));
   PetscCall(SbScenarioDestroy(&c.sc));

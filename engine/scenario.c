@@ -74,6 +74,7 @@ static const SbKey SbKeys[] = {
 /* One file of rows per part of the engine, so that each part's keys live beside each other;
    the order of the includes is the order of the reference. */
 #include "keys_core.inc"
+#include "keys_water.inc"
 #include "keys_routing.inc"
 #include "keys_output.inc"
 };

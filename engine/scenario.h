@@ -25,6 +25,11 @@ typedef struct {
   PetscReal *rain_time_s;    /* from "forcing.rain.time_h" */
   PetscReal *rain_mm_h;      /* from "forcing.rain.intensity_mm_h", each in [0, 500] */
 
+  /* water balance: "infiltration" */
+  PetscBool infiltration_enabled; /* "infiltration.enabled", default true */
+  PetscReal initial_saturation;   /* "infiltration.initial_saturation", [0, 1), default 0.3 */
+  PetscReal ks_factor;            /* "infiltration.ks_factor", (0, 100], default 1 */
+
   SbRoutingScheme routing_scheme;   /* "routing.scheme": "local-inertial" */
   PetscReal manning_n_overland;     /* "routing.manning_n_overland", s m^-1/3, (0, 1], default 0.10 */
   PetscReal manning_n_channel;      /* "routing.manning_n_channel", (0, 1], default 0.035 */

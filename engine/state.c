@@ -18,6 +18,8 @@ PetscErrorCode SbStateCreate(SbGrid *grid, SbState **state)
   PetscCall(VecSet(s->Xl, 0.0));
   PetscCall(DMCreateGlobalVector(grid->da, &s->hmax));
   PetscCall(VecSet(s->hmax, 0.0));
+  PetscCall(DMCreateGlobalVector(grid->da, &s->infiltrated));
+  PetscCall(VecSet(s->infiltrated, 0.0));
   PetscCall(PetscLogEventRegister("SbRain", DM_CLASSID, &s->ev_rain));
   *state = s;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -30,6 +32,7 @@ PetscErrorCode SbStateDestroy(SbState **state)
   PetscCall(VecDestroy(&(*state)->X));
   PetscCall(VecDestroy(&(*state)->Xl));
   PetscCall(VecDestroy(&(*state)->hmax));
+  PetscCall(VecDestroy(&(*state)->infiltrated));
   PetscCall(DMDestroy(&(*state)->da));
   PetscCall(PetscFree(*state));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -14,7 +14,8 @@ typedef struct {
 /* Volumes accumulated on this rank since the start (m³); reduced over ranks when reported. */
 typedef struct {
   PetscReal rain_m3;
-  PetscReal outflow_m3; /* left the grid through outlet cells */
+  PetscReal infiltration_m3; /* into the soil */
+  PetscReal outflow_m3;      /* left the grid through outlet cells */
 } SbLocalBudget;
 
 typedef struct {
@@ -23,6 +24,7 @@ typedef struct {
   Vec           X;    /* global state */
   Vec           Xl;   /* local state with ghosts */
   Vec           hmax; /* maximum depth so far, on grid->da */
+  Vec           infiltrated; /* cumulative infiltration depth, m, on grid->da */
   SbLocalBudget budget;
   PetscLogEvent ev_rain; /* forcing */
 } SbState;

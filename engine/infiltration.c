@@ -1,0 +1,168 @@
+/* Green-Ampt infiltration.
+
+   Under ponding the cumulative infiltration F(t) obeys (Green & Ampt 1911; e.g. Chow, Maidment &
+   Mays 1988, Applied Hydrology, eq. 4.3.8)
+
+     F - S ln(1 + F/S) = Ks t,   S = psi * dtheta,   dtheta = (1 - s_e) theta_e,
+
+   which is additive in time: from F at t, F(t + dt) = Fn solves
+   Fn - F - S ln((S + Fn)/(S + F)) = Ks dt. Each step infiltrates the lesser of that increment and
+   the water on the cell, so before ponding all the supply infiltrates and ponding starts when the
+   capacity Ks (1 + S/F) falls below the supply, as in Mein & Larson (1973). Recovery of the
+   infiltration capacity between storms comes with the soil-water store (issue on hydrology). */
+#include "infiltration.h"
+#include "meshdata.h"
+#include <petscdmda.h>
+
+/* Rawls, Brakensiek & Miller (1983), J. Hydraul. Eng. 109(1):62-70, Table 4 (as in Chow,
+   Maidment & Mays 1988, Table 4.3.1): porosity, effective porosity, wetting-front suction head
+   (cm), saturated hydraulic conductivity (cm/h), by texture class (index = SbSoil). */
+static const struct {
+  double porosity, theta_e, psi_cm, ks_cm_h;
+} SbRawls1983[SB_SOIL_COUNT] = {
+  {0, 0, 0, 0},                /* none */
+  {0.437, 0.417, 4.95, 11.78}, /* sand */
+  {0.437, 0.401, 6.13, 2.99},  /* loamy sand */
+  {0.453, 0.412, 11.01, 1.09}, /* sandy loam */
+  {0.463, 0.434, 8.89, 0.34},  /* loam */
+  {0.501, 0.486, 16.68, 0.65}, /* silt loam */
+  {0.398, 0.330, 21.85, 0.15}, /* sandy clay loam */
+  {0.464, 0.309, 20.88, 0.10}, /* clay loam */
+  {0.471, 0.432, 27.30, 0.10}, /* silty clay loam */
+  {0.430, 0.321, 23.90, 0.06}, /* sandy clay */
+  {0.479, 0.423, 29.22, 0.05}, /* silty clay */
+  {0.475, 0.385, 31.63, 0.03}, /* clay */
+};
+
+struct _p_SbInfiltration {
+  SbState      *state; /* not owned */
+  Vec           ks, s; /* per cell: Ks (m/s) and S = psi dtheta (m); 0 where no infiltration */
+  PetscLogEvent ev;
+};
+
+PetscErrorCode SbGreenAmptParameters(PetscInt soil, PetscReal *ks_m_s, PetscReal *psi_m, PetscReal *theta_e, PetscReal *porosity)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(soil >= 1 && soil < SB_SOIL_COUNT, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "soil class %" PetscInt_FMT ": expected 1 to %d (Rawls et al. 1983 textures)", soil, SB_SOIL_COUNT - 1);
+  *ks_m_s   = SbRawls1983[soil].ks_cm_h / 100.0 / 3600.0;
+  *psi_m    = SbRawls1983[soil].psi_cm / 100.0;
+  *theta_e  = SbRawls1983[soil].theta_e;
+  *porosity = SbRawls1983[soil].porosity;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbGreenAmptIncrement(PetscReal F, PetscReal ks, PetscReal S, PetscReal dt, PetscReal *dF)
+{
+  PetscReal lo, hi, x;
+
+  PetscFunctionBeginUser;
+  *dF = 0;
+  if (ks <= 0 || dt <= 0) PetscFunctionReturn(PETSC_SUCCESS);
+  if (S <= 0) {
+    *dF = ks * dt; /* no suction: gravity drainage at Ks */
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  /* G(x) = x - F - S ln((S + x)/(S + F)) - Ks dt is increasing and convex for x > F, negative at
+     x = F + Ks dt; bracket the root and refine by Newton steps kept inside the bracket. */
+  lo = F + ks * dt;
+  hi = lo + PetscSqrtReal(2.0 * S * ks * dt) + ks * dt;
+  while (hi - F - S * PetscLogReal((S + hi) / (S + F)) - ks * dt < 0) hi = F + 2.0 * (hi - F);
+  x = hi;
+  for (PetscInt it = 0; it < 100; it++) {
+    const PetscReal g = x - F - S * PetscLogReal((S + x) / (S + F)) - ks * dt, dg = x / (S + x);
+    PetscReal       xn;
+
+    if (g > 0) hi = x;
+    else lo = x;
+    xn = x - g / dg;
+    if (!(xn > lo && xn < hi)) xn = 0.5 * (lo + hi);
+    if (PetscAbsReal(xn - x) <= 1e-15 * PetscMax(x, 1e-12) || hi - lo <= 1e-15 * hi) {
+      x = xn;
+      break;
+    }
+    x = xn;
+  }
+  *dF = x - F;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbInfiltrationCreate(SbState *state, const SbScenario *sc, SbInfiltration *inf)
+{
+  SbInfiltration     f;
+  SbGrid            *g = state->grid;
+  const PetscScalar *soil, *mask;
+  PetscScalar       *ks, *s;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(&f));
+  f->state = state;
+  PetscCall(DMCreateGlobalVector(g->da, &f->ks));
+  PetscCall(DMCreateGlobalVector(g->da, &f->s));
+  PetscCall(VecGetArrayRead(g->soil, &soil));
+  PetscCall(VecGetArrayRead(g->mask, &mask));
+  PetscCall(VecGetArray(f->ks, &ks));
+  PetscCall(VecGetArray(f->s, &s));
+  for (PetscInt k = 0; k < g->xm * g->ym; k++) {
+    PetscReal kk = 0, psi = 0, te = 0, por = 0;
+
+    ks[k] = s[k] = 0;
+    if (!sc->infiltration_enabled || mask[k] == 0 || soil[k] == 0) continue;
+    PetscCheck(soil[k] >= 1 && soil[k] < SB_SOIL_COUNT, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /soil: class %g at an active cell, expected 1 to %d", g->path, (double)soil[k], SB_SOIL_COUNT - 1);
+    PetscCall(SbGreenAmptParameters((PetscInt)soil[k], &kk, &psi, &te, &por));
+    ks[k] = sc->ks_factor * kk;
+    s[k]  = psi * (1.0 - sc->initial_saturation) * te;
+  }
+  PetscCall(VecRestoreArray(f->s, &s));
+  PetscCall(VecRestoreArray(f->ks, &ks));
+  PetscCall(VecRestoreArrayRead(g->mask, &mask));
+  PetscCall(VecRestoreArrayRead(g->soil, &soil));
+  PetscCall(PetscLogEventRegister("SbInfiltration", DM_CLASSID, &f->ev));
+  *inf = f;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbInfiltrationStep(SbInfiltration f, PetscReal dt)
+{
+  SbState           *st = f->state;
+  SbGrid            *g  = st->grid;
+  SbCell            *x;
+  const PetscScalar *ks, *s, *area;
+  PetscScalar       *F;
+  PetscReal          vol = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(f->ev, 0, 0, 0, 0));
+  PetscCall(VecGetArray(st->X, (PetscScalar **)&x));
+  PetscCall(VecGetArray(st->infiltrated, &F));
+  PetscCall(VecGetArrayRead(f->ks, &ks));
+  PetscCall(VecGetArrayRead(f->s, &s));
+  PetscCall(VecGetArrayRead(g->cell_area, &area));
+  for (PetscInt k = 0; k < g->xm * g->ym; k++) {
+    PetscReal dF;
+
+    if (x[k].h <= 0 || ks[k] <= 0) continue; /* dry or impervious: no work */
+    PetscCall(SbGreenAmptIncrement(F[k], ks[k], s[k], dt, &dF));
+    dF = PetscMin(dF, x[k].h);
+    x[k].h -= dF;
+    F[k] += dF;
+    vol += dF * area[k];
+  }
+  PetscCall(VecRestoreArrayRead(g->cell_area, &area));
+  PetscCall(VecRestoreArrayRead(f->s, &s));
+  PetscCall(VecRestoreArrayRead(f->ks, &ks));
+  PetscCall(VecRestoreArray(st->infiltrated, &F));
+  PetscCall(VecRestoreArray(st->X, (PetscScalar **)&x));
+  st->budget.infiltration_m3 += vol;
+  PetscCall(PetscLogEventEnd(f->ev, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbInfiltrationDestroy(SbInfiltration *inf)
+{
+  PetscFunctionBeginUser;
+  if (!*inf) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(VecDestroy(&(*inf)->ks));
+  PetscCall(VecDestroy(&(*inf)->s));
+  PetscCall(PetscFree(*inf));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
