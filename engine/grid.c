@@ -278,8 +278,10 @@ PetscErrorCode SbGridCreate(MPI_Comm comm, const char *path, SbGrid **grid)
 
   ChooseProcessGrid(g->nx, g->ny, size, &m, &n);
   PetscCall(PetscMalloc2(m, &lx, n, &ly));
-  PetscCall(SbGridPartition(colc, g->nx, m, 1, lx));
-  PetscCall(SbGridPartition(rowc, g->ny, n, 1, ly));
+  /* At least 3 columns and rows per rank where the grid allows: the local-inertial step reads
+     ghosts 3 cells deep (one halo exchange per step, routing_li.c). */
+  PetscCall(SbGridPartition(colc, g->nx, m, PetscMin(3, g->nx / m), lx));
+  PetscCall(SbGridPartition(rowc, g->ny, n, PetscMin(3, g->ny / n), ly));
   PetscCall(DMDACreate2d(comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_BOX, g->nx, g->ny, m, n, 1, 1, lx, ly, &g->da));
   PetscCall(DMSetUp(g->da));
   PetscCall(PetscFree2(lx, ly));
@@ -303,6 +305,8 @@ PetscErrorCode SbGridCreate(MPI_Comm comm, const char *path, SbGrid **grid)
   PetscCall(ReadField(g, file, "flow_direction", &g->flow_direction));
   PetscCall(ReadField(g, file, "region", &g->region));
   PetscCall(ReadField(g, file, "soil", &g->soil));
+  PetscCall(ReadField(g, file, "flow_accumulation", &g->flow_accumulation));
+  PetscCall(ReadField(g, file, "landuse", &g->landuse));
   PetscCall(ReadGauges(g, file));
   PetscCall(ReadRegions(g, file));
   SbCallHDF5(H5Fclose(file));
@@ -353,6 +357,8 @@ PetscErrorCode SbGridDestroy(SbGrid **grid)
   PetscCall(VecDestroy(&g->flow_direction));
   PetscCall(VecDestroy(&g->region));
   PetscCall(VecDestroy(&g->soil));
+  PetscCall(VecDestroy(&g->flow_accumulation));
+  PetscCall(VecDestroy(&g->landuse));
   PetscCall(DMDestroy(&g->da));
   PetscCall(PetscFree(g->dx_m));
   PetscCall(PetscFree(g->gauges));

@@ -26,6 +26,8 @@ typedef struct {
   Vec region;    /* region id as a real */
   Vec soil;      /* soil texture class (SbSoil) as a real */
   Vec flow_direction; /* D8 ESRI code as a real; 0 at active cells = outlet (water leaves the grid) */
+  Vec flow_accumulation; /* upstream area, m², own cell included (routing: channel hydraulic geometry) */
+  Vec landuse;           /* SbLandUse as a real (routing: the reservoir's water cells) */
 
   PetscInt ngauges;
   SbGauge *gauges; /* every rank holds the list */

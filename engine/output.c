@@ -268,6 +268,13 @@ PetscErrorCode SbOutputGetFile(SbOutput o, hid_t *file)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode SbOutputWriteMap(SbOutput o, const char *group, const char *name, Vec v, const char *units, const char *long_name)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SbMapsWrite2D(o->maps, group, name, v, units, long_name, NULL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode SbOutputAbort(SbOutput *out)
 {
   PetscMPIInt rank;

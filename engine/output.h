@@ -33,6 +33,9 @@ PETSC_EXTERN PetscErrorCode SbOutputFinish(SbOutput out, SbState *state, const S
 /* The open result file (the .partial one), for modules that add their own groups collectively
    before SbOutputFinish; not owned by the caller. */
 PETSC_EXTERN PetscErrorCode SbOutputGetFile(SbOutput out, hid_t *file);
+/* Collective. A [y][x] float64 map in group (e.g. "maps"), with dimension scales and in the XDMF
+   sidecar, before SbOutputFinish (the annual assessment's maps). */
+PETSC_EXTERN PetscErrorCode SbOutputWriteMap(SbOutput out, const char *group, const char *name, Vec v, const char *units, const char *long_name);
 /* Close and remove the partial file (after an error); safe on NULL. Not collective on HDF5. */
 PETSC_EXTERN PetscErrorCode SbOutputAbort(SbOutput *out);
 PETSC_EXTERN PetscErrorCode SbOutputDestroy(SbOutput *out);

@@ -1,104 +1,263 @@
-/* Local-inertial surface routing.
+/* Surface routing: the registry of schemes and what they share — cell classes, sub-grid channel
+   geometry (channel.c), the level-pool reservoir (reservoir.c), outlets and gauges. The schemes
+   live in routing_li.c (local inertial) and routing_dw.c (diffusive wave); docs/routing.md. */
+#include "routing_impl.h"
+#include "channel.h"
 
-   Momentum, per face, semi-implicit friction (Bates et al. 2010, eq. 11) with the q-centred
-   numerical diffusion of de Almeida et al. (2012, eq. 8):
+/* Registered names in the order of SbRoutingScheme (the scenario's routing.scheme). */
+static const char *const SbRoutingSchemeNames[] = {SBROUTINGLOCALINERTIAL, SBROUTINGDIFFUSIVEWAVE};
 
-     q^{n+1} = [θ q^n + (1−θ)/2 (q^n_{−} + q^n_{+}) − g h_f Δt ∂η/∂x] / [1 + g Δt n² |q| / h_f^{7/3}]
-
-   where we take |q| = |q^{n+1}| (friction fully implicit, see FaceDischarge) rather than |q^n|,
-   with η = z + h, the flow depth h_f = max(η_a, η_b) − max(z_a, z_b) (Bates et al. 2010, eq. 6),
-   and q^n_{−}, q^n_{+} the discharges of the faces upstream and downstream in the same direction
-   (zero at walls). Continuity is the finite-volume balance of face discharges.
-   Step: Δt = α Δx / sqrt(g h_max) (Bates et al. 2010, eq. 12), α = routing.cfl.
-   Outlet cells (active, no D8 receiver) lose water through a kinematic boundary,
-   q = h^{5/3} S^{1/2} / n per unit width (Manning), S the cell's D8 slope. */
-#include "routing.h"
-#include <petscdmda.h>
-
-#define SB_GRAVITY 9.80665
-
-struct _p_SbRouting {
-  SbState  *state; /* not owned */
-  SbGrid   *grid;  /* not owned */
-  PetscReal theta, cfl, max_dt, depth_threshold, n_overland, n_channel;
-  PetscReal min_spacing_m; /* smallest cell spacing on the grid */
-  Vec       zl, maskl, chanl, outletw; /* local (ghosted) copies of static fields; outlet width on grid->da */
-  Vec       factor, factorl;           /* outflow limiter factor, global and local */
-  PetscReal *gauge_q;                  /* [ngauges] discharge of the last step (owned gauges only) */
-  PetscReal *gauge_v;                  /* [ngauges] accumulated volume (owned gauges only) */
-  PetscLogEvent ev_flux, ev_continuity;
-};
-
-static inline PetscReal FaceDischarge(PetscReal eta_a, PetscReal eta_b, PetscReal z_a, PetscReal z_b, PetscReal q, PetscReal q_minus, PetscReal q_plus, PetscReal dist, PetscReal n, PetscReal dt, PetscReal theta, PetscReal threshold)
+PetscErrorCode SbRoutingRegister(SbRouting r, const char name[], PetscErrorCode (*create)(SbRouting))
 {
-  const PetscReal hf = PetscMax(eta_a, eta_b) - PetscMax(z_a, z_b);
-  PetscReal       qstar, a;
-
-  if (hf <= threshold) return 0.0;
-  qstar = theta * q + 0.5 * (1.0 - theta) * (q_minus + q_plus) - SB_GRAVITY * hf * dt * (eta_b - eta_a) / dist;
-  /* Friction implicit in q^{n+1}: q (1 + a |q|) = q*, a = g Δt n² / h_f^{7/3}, solved exactly as
-     q = 2 q* / (1 + sqrt(1 + 4 a |q*|)) (the root of the quadratic, written without cancellation).
-     The semi-implicit form, with |q^n| in the denominator (Bates et al. 2010), overshoots when
-     q^n ≈ 0 on steep shallow slopes and empties cells in alternate steps (an odd-even
-     oscillation we saw on a kinematic plane); the implicit form tends to Manning's law
-     q = h^{5/3} S^{1/2} / n at steady state and is stable for any friction. */
-  /* h_f^{7/3} = h_f² ∛h_f: cbrt is several times cheaper than pow. */
-  a = SB_GRAVITY * dt * n * n / (hf * hf * PetscCbrtReal(hf));
-  return 2.0 * qstar / (1.0 + PetscSqrtReal(1.0 + 4.0 * a * PetscAbsReal(qstar)));
+  PetscFunctionBeginUser;
+  PetscCall(PetscFunctionListAdd(&r->list, name, create));
+  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode SbRoutingCreate(SbState *state, const SbScenario *sc, SbRouting *routing)
 {
-  SbRouting          r;
-  SbGrid            *g = state->grid;
-  const PetscScalar *mask, *fd;
-  PetscScalar       *w;
-  PetscReal          dmin;
+  SbRouting r;
 
   PetscFunctionBeginUser;
+  PetscCheck((int)sc->routing_scheme >= 0 && (int)sc->routing_scheme < (int)(sizeof(SbRoutingSchemeNames) / sizeof(SbRoutingSchemeNames[0])), PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "routing.scheme: unknown scheme number %d", (int)sc->routing_scheme);
   PetscCall(PetscNew(&r));
-  r->state           = state;
-  r->grid            = g;
-  r->theta           = sc->theta;
-  r->cfl             = sc->cfl;
-  r->max_dt          = sc->max_dt_s;
-  r->depth_threshold = sc->depth_threshold_m;
-  r->n_overland      = sc->manning_n_overland;
-  r->n_channel       = sc->manning_n_channel;
-
-  PetscCall(DMCreateLocalVector(g->da, &r->zl));
-  PetscCall(DMCreateLocalVector(g->da, &r->maskl));
-  PetscCall(DMCreateLocalVector(g->da, &r->chanl));
-  PetscCall(DMGlobalToLocal(g->da, g->elevation, INSERT_VALUES, r->zl));
-  PetscCall(DMGlobalToLocal(g->da, g->mask, INSERT_VALUES, r->maskl));
-  PetscCall(DMGlobalToLocal(g->da, g->channel, INSERT_VALUES, r->chanl));
-  PetscCall(DMCreateGlobalVector(g->da, &r->factor));
-  PetscCall(DMCreateLocalVector(g->da, &r->factorl));
-
-  /* Outlet width: the face through which the outlet drains, taken as the cell width across its
-     D8 direction (dy for E/W, dx for N/S, the mean for diagonals). */
-  PetscCall(DMCreateGlobalVector(g->da, &r->outletw));
-  PetscCall(VecGetArrayRead(g->mask, &mask));
-  PetscCall(VecGetArrayRead(g->flow_direction, &fd));
-  PetscCall(VecGetArray(r->outletw, &w));
-  for (PetscInt j = 0; j < g->ym; j++)
-    for (PetscInt i = 0; i < g->xm; i++) {
-      const PetscInt k = j * g->xm + i;
-
-      w[k] = (mask[k] != 0 && fd[k] == 0) ? 0.5 * (g->dx_m[g->ys + j] + g->dy_m) : 0.0;
-    }
-  PetscCall(VecRestoreArray(r->outletw, &w));
-  PetscCall(VecRestoreArrayRead(g->flow_direction, &fd));
-  PetscCall(VecRestoreArrayRead(g->mask, &mask));
-
-  dmin = g->dy_m;
-  for (PetscInt j = 0; j < g->ny; j++) dmin = PetscMin(dmin, g->dx_m[j]);
-  r->min_spacing_m = dmin;
-
-  PetscCall(PetscCalloc2(g->ngauges + 1, &r->gauge_q, g->ngauges + 1, &r->gauge_v));
+  r->state             = state;
+  r->grid              = state->grid;
+  r->theta             = sc->theta;
+  r->cfl               = sc->cfl;
+  r->max_dt            = sc->max_dt_s;
+  r->depth_threshold   = sc->depth_threshold_m;
+  r->n_overland        = sc->manning_n_overland;
+  r->n_channel         = sc->manning_n_channel;
+  r->channel_subgrid   = sc->channel_subgrid;
+  r->width_coef        = sc->channel_width_coef;
+  r->width_exp         = sc->channel_width_exp;
+  r->depth_coef        = sc->channel_depth_coef;
+  r->depth_exp         = sc->channel_depth_exp;
+  r->dw_rtol           = sc->dw_rtol > 0 ? sc->dw_rtol : 0.02;
+  r->dw_atol           = sc->dw_atol_m > 0 ? sc->dw_atol_m : 5e-4;
+  r->dw_slope_eps      = sc->dw_slope_eps > 0 ? sc->dw_slope_eps : 1e-5;
+  r->dw_initial_dt     = sc->dw_initial_dt_s > 0 ? sc->dw_initial_dt_s : 1.0;
+  r->reservoir_enabled = sc->reservoir_enabled;
+  r->reservoir_rule    = sc->reservoir_rule;
+  r->weir_coef         = sc->weir_coef;
+  r->weir_length       = sc->weir_length_m;
+  PetscCall(SbRoutingRegister(r, SBROUTINGLOCALINERTIAL, SbRoutingCreate_LocalInertial));
+  PetscCall(SbRoutingRegister(r, SBROUTINGDIFFUSIVEWAVE, SbRoutingCreate_DiffusiveWave));
   PetscCall(PetscLogEventRegister("SbRoutingFlux", DM_CLASSID, &r->ev_flux));
   PetscCall(PetscLogEventRegister("SbRoutingCont", DM_CLASSID, &r->ev_continuity));
+  PetscCall(PetscLogEventRegister("SbRoutingSolve", DM_CLASSID, &r->ev_solve));
+  PetscCall(PetscLogEventRegister("SbReservoir", DM_CLASSID, &r->ev_reservoir));
+  PetscCall(SbRoutingSetType(r, SbRoutingSchemeNames[sc->routing_scheme]));
   *routing = r;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbRoutingSetType(SbRouting r, SbRoutingType type)
+{
+  PetscErrorCode (*create)(SbRouting) = NULL;
+  PetscBool same;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrcmp(r->type, type, &same));
+  if (same) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscFunctionListFind(r->list, type, &create));
+  PetscCheck(create, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "routing scheme \"%s\": unknown; the schemes are \"%s\" and \"%s\"", type, SBROUTINGLOCALINERTIAL, SBROUTINGDIFFUSIVEWAVE);
+  PetscCheck(!r->setupcalled, PETSC_COMM_SELF, PETSC_ERR_ORDER, "routing: the scheme cannot change after SbRoutingSetUp");
+  if (r->ops.destroy) PetscCall((*r->ops.destroy)(r));
+  PetscCall(PetscMemzero(&r->ops, sizeof(r->ops)));
+  r->data = NULL;
+  PetscCall(PetscStrncpy(r->type, type, sizeof(r->type)));
+  PetscCall((*create)(r));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbRoutingGetType(SbRouting r, SbRoutingType *type)
+{
+  PetscFunctionBeginUser;
+  *type = r->type;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbRoutingSetFromOptions(SbRouting r)
+{
+  char      type[64];
+  PetscBool set;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrncpy(type, r->type, sizeof(type)));
+  PetscOptionsBegin(r->grid->comm, NULL, "Surface routing", "SbRouting");
+  PetscCall(PetscOptionsFList("-sb_routing_scheme", "Routing scheme (overrides the scenario's routing.scheme)", "SbRoutingSetType", r->list, r->type, type, sizeof(type), &set));
+  PetscOptionsEnd();
+  if (set) PetscCall(SbRoutingSetType(r, type));
+  if (r->ops.setfromoptions) PetscCall((*r->ops.setfromoptions)(r));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbRoutingCreateDA(SbRouting r, PetscInt dof, DMDAStencilType st, PetscInt width, DM *da)
+{
+  SbGrid         *g = r->grid;
+  const PetscInt *lx, *ly;
+  PetscInt        m, n;
+
+  PetscFunctionBeginUser;
+  PetscCall(DMDAGetInfo(g->da, NULL, NULL, NULL, NULL, &m, &n, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
+  PetscCall(DMDAGetOwnershipRanges(g->da, &lx, &ly, NULL));
+  PetscCall(DMDACreate2d(g->comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, st, g->nx, g->ny, m, n, dof, width, lx, ly, da));
+  PetscCall(DMSetUp(*da));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbRoutingLocalCreate(SbRouting r, DM da, SbRoutingLocal *L)
+{
+  SbGrid            *g = r->grid;
+  Vec                v;
+  const PetscScalar *a;
+  PetscInt           n;
+  Vec                src[5];
+  PetscReal        **dst[5];
+
+  PetscFunctionBeginUser;
+  PetscCall(DMDAGetGhostCorners(da, &L->gxs, &L->gys, NULL, &L->gxm, &L->gym, NULL));
+  n = L->gxm * L->gym;
+  PetscCall(PetscMalloc1(n, &L->flags));
+  PetscCall(PetscMalloc6(n, &L->z, n, &L->area, n, &L->d, n, &L->beta, n, &L->hb, n, &L->w));
+  PetscCall(DMCreateLocalVector(da, &v));
+  src[0] = g->elevation;
+  dst[0] = &L->z;
+  src[1] = g->cell_area;
+  dst[1] = &L->area;
+  src[2] = r->chan_depth;
+  dst[2] = &L->d;
+  src[3] = r->chan_width;
+  dst[3] = &L->w;
+  src[4] = r->flags;
+  dst[4] = NULL;
+  for (PetscInt f = 0; f < 5; f++) {
+    PetscCall(DMGlobalToLocal(da, src[f], INSERT_VALUES, v));
+    PetscCall(VecGetArrayRead(v, &a));
+    if (dst[f]) PetscCall(PetscArraycpy(*dst[f], a, n));
+    else
+      for (PetscInt k = 0; k < n; k++) L->flags[k] = (uint8_t)a[k];
+    PetscCall(VecRestoreArrayRead(v, &a));
+  }
+  PetscCall(VecDestroy(&v));
+  /* Storage of the sub-grid channel: the channel's plan area is w sqrt(A) (its length taken as
+     the cell's side), phi = sqrt(A) / w >= 1. */
+  for (PetscInt k = 0; k < n; k++) {
+    if ((L->flags[k] & SB_CELL_CHANNEL) && L->d[k] > 0 && L->w[k] > 0) {
+      const PetscReal phi = PetscMax(PetscSqrtReal(L->area[k]) / L->w[k], 1.0);
+
+      L->beta[k] = phi - 1.0;
+      L->hb[k]   = L->d[k] / phi;
+    } else {
+      L->beta[k] = 0;
+      L->hb[k]   = 0;
+      L->d[k]    = (L->flags[k] & SB_CELL_CHANNEL) ? L->d[k] : 0.0;
+    }
+    /* Inactive cells: walls. Their area is never divided by. */
+    if (!(L->flags[k] & SB_CELL_ACTIVE)) L->area[k] = 1.0;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbRoutingLocalDestroy(SbRoutingLocal *L)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscFree(L->flags));
+  PetscCall(PetscFree6(L->z, L->area, L->d, L->beta, L->hb, L->w));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Cell classes, channel geometry, reservoir, outlets, gauges. */
+static PetscErrorCode SetUpCommon(SbRouting r)
+{
+  SbGrid            *g = r->grid;
+  PetscScalar       *fl;
+  const PetscScalar *mk, *fd, *sl;
+  SbChannelParams    cp;
+  PetscInt           added;
+
+  PetscFunctionBeginUser;
+  PetscCall(DMCreateGlobalVector(g->da, &r->flags));
+  PetscCall(VecDuplicate(r->flags, &r->chan_depth));
+  PetscCall(VecDuplicate(r->flags, &r->chan_width));
+  PetscCall(VecGetArray(r->flags, &fl));
+  PetscCall(VecGetArrayRead(g->mask, &mk));
+  PetscCall(VecGetArrayRead(g->flow_direction, &fd));
+  for (PetscInt k = 0; k < g->xm * g->ym; k++) fl[k] = mk[k] != 0 ? (PetscScalar)(SB_CELL_ACTIVE | (fd[k] == 0 ? SB_CELL_OUTLET : 0)) : 0.0;
+  PetscCall(VecRestoreArrayRead(g->flow_direction, &fd));
+  PetscCall(VecRestoreArrayRead(g->mask, &mk));
+  PetscCall(VecRestoreArray(r->flags, &fl));
+
+  cp.subgrid    = r->channel_subgrid;
+  cp.width_coef = r->width_coef;
+  cp.width_exp  = r->width_exp;
+  cp.depth_coef = r->depth_coef;
+  cp.depth_exp  = r->depth_exp;
+  PetscCall(SbChannelGeometry(g, &cp, r->flags, r->chan_depth, r->chan_width, &added));
+  PetscCall(PetscInfo(NULL, "routing: %" PetscInt_FMT " cells join the channel network at diagonal D8 steps\n", added));
+
+  if (r->reservoir_enabled) {
+    SbReservoirParams rp;
+
+    rp.level_m       = g->reservoir_level_m;
+    rp.rule          = (SbReservoirRule)r->reservoir_rule;
+    rp.weir_coef     = r->weir_coef;
+    rp.weir_length_m = r->weir_length;
+    PetscCall(SbReservoirCreate(g, &rp, r->flags, &r->reservoir));
+    if (r->reservoir) {
+      PetscInt  cells;
+      PetscReal area;
+
+      PetscCall(SbReservoirGetSize(r->reservoir, &cells, &area));
+      PetscCall(PetscInfo(NULL, "routing: level-pool reservoir of %" PetscInt_FMT " cells, %g km2 at %g m\n", cells, (double)(area / 1e6), (double)g->reservoir_level_m));
+      PetscCall(SbReservoirFill(r->reservoir, r->state));
+    }
+  }
+
+  /* Outlets: width across the D8 direction (dy for E/W, dx for N/S; the mean for the diagonals
+     and for outlets without direction), slope floored at 1e-5. A pool cell drains through the
+     reservoir's rule, not through an outlet. */
+  PetscCall(VecGetArray(r->flags, &fl));
+  PetscCall(VecGetArrayRead(g->slope, &sl));
+  for (PetscInt k = 0; k < g->xm * g->ym; k++)
+    if (((PetscInt)fl[k] & SB_CELL_OUTLET) && ((PetscInt)fl[k] & SB_CELL_POOL)) fl[k] = (PetscScalar)((PetscInt)fl[k] & ~SB_CELL_OUTLET);
+  for (PetscInt k = 0; k < g->xm * g->ym; k++) r->noutlets += ((PetscInt)fl[k] & SB_CELL_OUTLET) ? 1 : 0;
+  PetscCall(PetscMalloc3(r->noutlets + 1, &r->outlet_k, r->noutlets + 1, &r->outlet_w, r->noutlets + 1, &r->outlet_sqrt_s));
+  r->noutlets = 0;
+  for (PetscInt k = 0; k < g->xm * g->ym; k++)
+    if ((PetscInt)fl[k] & SB_CELL_OUTLET) {
+      const PetscInt j = g->ys + k / g->xm;
+
+      r->outlet_k[r->noutlets]      = k;
+      r->outlet_w[r->noutlets]      = 0.5 * (g->dx_m[j] + g->dy_m);
+      r->outlet_sqrt_s[r->noutlets] = PetscSqrtReal(PetscMax(sl[k], 1e-5));
+      r->noutlets++;
+    }
+  PetscCall(VecRestoreArrayRead(g->slope, &sl));
+  PetscCall(VecRestoreArray(r->flags, &fl));
+
+  r->min_spacing_m = g->dy_m;
+  for (PetscInt j = 0; j < g->ny; j++) r->min_spacing_m = PetscMin(r->min_spacing_m, g->dx_m[j]);
+
+  PetscCall(PetscCalloc3(g->ngauges + 1, &r->gauge_step_v, g->ngauges + 1, &r->gauge_q, g->ngauges + 1, &r->gauge_v));
+  PetscCall(PetscMalloc1(g->ngauges + 1, &r->gauge_k));
+  for (PetscInt q = 0; q < g->ngauges; q++) {
+    const PetscInt i = g->gauges[q].col, j = g->gauges[q].row;
+
+    r->gauge_k[q] = (i >= g->xs && i < g->xs + g->xm && j >= g->ys && j < g->ys + g->ym) ? (j - g->ys) * g->xm + (i - g->xs) : -1;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbRoutingSetUp(SbRouting r)
+{
+  PetscFunctionBeginUser;
+  if (r->setupcalled) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(SetUpCommon(r));
+  if (r->ops.setup) PetscCall((*r->ops.setup)(r));
+  r->setupcalled = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -108,155 +267,50 @@ PetscErrorCode SbRoutingDestroy(SbRouting *routing)
 
   PetscFunctionBeginUser;
   if (!r) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(VecDestroy(&r->zl));
-  PetscCall(VecDestroy(&r->maskl));
-  PetscCall(VecDestroy(&r->chanl));
-  PetscCall(VecDestroy(&r->outletw));
-  PetscCall(VecDestroy(&r->factor));
-  PetscCall(VecDestroy(&r->factorl));
-  PetscCall(PetscFree2(r->gauge_q, r->gauge_v));
+  if (r->ops.destroy) PetscCall((*r->ops.destroy)(r));
+  PetscCall(SbReservoirDestroy(&r->reservoir));
+  PetscCall(VecDestroy(&r->flags));
+  PetscCall(VecDestroy(&r->chan_depth));
+  PetscCall(VecDestroy(&r->chan_width));
+  PetscCall(PetscFree3(r->outlet_k, r->outlet_w, r->outlet_sqrt_s));
+  PetscCall(PetscFree3(r->gauge_step_v, r->gauge_q, r->gauge_v));
+  PetscCall(PetscFree(r->gauge_k));
+  PetscCall(PetscFunctionListDestroy(&r->list));
   PetscCall(PetscFree(*routing));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode SbRoutingStableDt(SbRouting r, PetscReal *dt)
 {
-  PetscReal hmax;
-
   PetscFunctionBeginUser;
-  PetscCall(SbStateMaxDepth(r->state, &hmax));
-  *dt = r->max_dt;
-  if (hmax > 0) *dt = PetscMin(*dt, r->cfl * r->min_spacing_m / PetscSqrtReal(SB_GRAVITY * hmax));
+  PetscCall(SbRoutingSetUp(r));
+  PetscCall((*r->ops.stabledt)(r, dt));
   PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* Face widths: east/west faces are dy long; the face between rows j and j+1 is the mean of the
-   two rows' widths (rows differ on geographic grids). */
-static inline PetscReal SouthWidth(const SbGrid *g, PetscInt j)
-{
-  return j + 1 < g->ny ? 0.5 * (g->dx_m[j] + g->dx_m[j + 1]) : g->dx_m[j];
 }
 
 PetscErrorCode SbRoutingStep(SbRouting r, PetscReal dt)
 {
-  SbGrid            *g = r->grid;
-  SbState           *s = r->state;
-  SbCell           **xl, **xg;
-  const PetscScalar **z, **mk, **ch, **fl;
-  PetscScalar      **f;
-  const PetscScalar **ow, **sl, **area;
-  const PetscInt     xs = g->xs, ys = g->ys, xe = g->xs + g->xm, ye = g->ys + g->ym;
-
   PetscFunctionBeginUser;
-  PetscCall(PetscLogEventBegin(r->ev_flux, 0, 0, 0, 0));
-  PetscCall(DMGlobalToLocal(s->da, s->X, INSERT_VALUES, s->Xl));
-  PetscCall(DMDAVecGetArrayRead(s->da, s->Xl, &xl));
-  PetscCall(DMDAVecGetArray(s->da, s->X, &xg));
-  PetscCall(DMDAVecGetArrayRead(g->da, r->zl, &z));
-  PetscCall(DMDAVecGetArrayRead(g->da, r->maskl, &mk));
-  PetscCall(DMDAVecGetArrayRead(g->da, r->chanl, &ch));
+  PetscCall(SbRoutingSetUp(r));
+  for (PetscInt q = 0; q < r->grid->ngauges; q++) r->gauge_step_v[q] = 0;
+  PetscCall((*r->ops.step)(r, dt));
+  if (r->reservoir) {
+    PetscCall(PetscLogEventBegin(r->ev_reservoir, 0, 0, 0, 0));
+    PetscCall(SbReservoirStep(r->reservoir, r->state, dt, &r->state->budget.outflow_m3));
+    PetscCall(PetscLogEventEnd(r->ev_reservoir, 0, 0, 0, 0));
+  }
+  PetscCall(SbRoutingGaugesEndStep(r, dt));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
 
-  /* 1. New discharges on the east and south faces of owned cells. */
-  for (PetscInt j = ys; j < ye; j++)
-    for (PetscInt i = xs; i < xe; i++) {
-      PetscReal qe = 0.0, qs = 0.0;
-
-      if (mk[j][i] != 0) {
-        const PetscReal eta = z[j][i] + xl[j][i].h;
-
-        if (i + 1 < g->nx && mk[j][i + 1] != 0 && (xl[j][i].h > r->depth_threshold || xl[j][i + 1].h > r->depth_threshold)) {
-          const PetscReal n = (ch[j][i] != 0 && ch[j][i + 1] != 0) ? r->n_channel : r->n_overland;
-
-          qe = FaceDischarge(eta, z[j][i + 1] + xl[j][i + 1].h, z[j][i], z[j][i + 1], xl[j][i].qx, i > 0 ? xl[j][i - 1].qx : 0.0, xl[j][i + 1].qx, g->dx_m[j], n, dt, r->theta, r->depth_threshold);
-        }
-        if (j + 1 < g->ny && mk[j + 1][i] != 0 && (xl[j][i].h > r->depth_threshold || xl[j + 1][i].h > r->depth_threshold)) {
-          const PetscReal n = (ch[j][i] != 0 && ch[j + 1][i] != 0) ? r->n_channel : r->n_overland;
-
-          qs = FaceDischarge(eta, z[j + 1][i] + xl[j + 1][i].h, z[j][i], z[j + 1][i], xl[j][i].qy, j > 0 ? xl[j - 1][i].qy : 0.0, xl[j + 1][i].qy, g->dy_m, n, dt, r->theta, r->depth_threshold);
-        }
-      }
-      xg[j][i].qx = qe;
-      xg[j][i].qy = qs;
-    }
-  PetscCall(DMDAVecRestoreArrayRead(s->da, s->Xl, &xl));
-  PetscCall(DMDAVecRestoreArray(s->da, s->X, &xg));
-  PetscCall(PetscLogEventEnd(r->ev_flux, 0, 0, 0, 0));
-
-  PetscCall(PetscLogEventBegin(r->ev_continuity, 0, 0, 0, 0));
-  /* 2. Limiter: the volume leaving a cell in this step may not exceed the volume it holds. */
-  PetscCall(DMGlobalToLocal(s->da, s->X, INSERT_VALUES, s->Xl));
-  PetscCall(DMDAVecGetArrayRead(s->da, s->Xl, &xl));
-  PetscCall(DMDAVecGetArray(g->da, r->factor, &f));
-  PetscCall(DMDAVecGetArrayRead(g->da, r->outletw, &ow));
-  PetscCall(DMDAVecGetArrayRead(g->da, g->slope, &sl));
-  PetscCall(DMDAVecGetArrayRead(g->da, g->cell_area, &area));
-  for (PetscInt j = ys; j < ye; j++)
-    for (PetscInt i = xs; i < xe; i++) {
-      PetscReal out = 0.0, vol;
-
-      if (mk[j][i] == 0) {
-        f[j][i] = 1.0;
-        continue;
-      }
-      out += PetscMax(xl[j][i].qx, 0.0) * g->dy_m;
-      if (i > 0) out += PetscMax(-xl[j][i - 1].qx, 0.0) * g->dy_m;
-      out += PetscMax(xl[j][i].qy, 0.0) * SouthWidth(g, j);
-      if (j > 0) out += PetscMax(-xl[j - 1][i].qy, 0.0) * SouthWidth(g, j - 1);
-      if (ow[j][i] > 0) out += ow[j][i] * PetscPowReal(xl[j][i].h, 5.0 / 3.0) * PetscSqrtReal(PetscMax(sl[j][i], 1e-5)) / r->n_channel;
-      out *= dt;
-      vol     = xl[j][i].h * area[j][i];
-      f[j][i] = out > vol ? vol / out : 1.0;
-    }
-  PetscCall(DMDAVecRestoreArray(g->da, r->factor, &f));
-  PetscCall(DMGlobalToLocal(g->da, r->factor, INSERT_VALUES, r->factorl));
-
-  /* 3. Continuity with limited discharges; the same limited value is used on both sides of a
-        face (also across ranks), so volume is conserved exactly. */
-  PetscCall(DMDAVecGetArray(s->da, s->X, &xg));
-  PetscCall(DMDAVecGetArrayRead(g->da, r->factorl, &fl));
-  for (PetscInt j = ys; j < ye; j++)
-    for (PetscInt i = xs; i < xe; i++) {
-      PetscReal qe, qw = 0.0, qs, qn = 0.0, qout = 0.0, net;
-
-      if (mk[j][i] == 0) continue;
-      qe = xl[j][i].qx * g->dy_m;
-      qe *= qe > 0 ? fl[j][i] : (i + 1 < g->nx ? fl[j][i + 1] : 1.0);
-      if (i > 0) {
-        qw = xl[j][i - 1].qx * g->dy_m;
-        qw *= qw > 0 ? fl[j][i - 1] : fl[j][i];
-      }
-      qs = xl[j][i].qy * SouthWidth(g, j);
-      qs *= qs > 0 ? fl[j][i] : (j + 1 < g->ny ? fl[j + 1][i] : 1.0);
-      if (j > 0) {
-        qn = xl[j - 1][i].qy * SouthWidth(g, j - 1);
-        qn *= qn > 0 ? fl[j - 1][i] : fl[j][i];
-      }
-      if (ow[j][i] > 0) qout = fl[j][i] * ow[j][i] * PetscPowReal(xl[j][i].h, 5.0 / 3.0) * PetscSqrtReal(PetscMax(sl[j][i], 1e-5)) / r->n_channel;
-      net         = qw - qe + qn - qs - qout;
-      xg[j][i].h  = PetscMax(xl[j][i].h + dt * net / area[j][i], 0.0);
-      xg[j][i].qx = qe / g->dy_m;
-      xg[j][i].qy = qs / SouthWidth(g, j);
-      s->budget.outflow_m3 += dt * qout;
-
-      /* Gauges owned here: discharge leaving the gauge cell. */
-      for (PetscInt k = 0; k < g->ngauges; k++)
-        if (g->gauges[k].row == j && g->gauges[k].col == i) {
-          const PetscReal q = PetscMax(qe, 0.0) + PetscMax(-qw, 0.0) + PetscMax(qs, 0.0) + PetscMax(-qn, 0.0) + qout;
-
-          r->gauge_q[k] = q;
-          r->gauge_v[k] += q * dt;
-        }
-    }
-  PetscCall(DMDAVecRestoreArrayRead(g->da, r->factorl, &fl));
-  PetscCall(DMDAVecRestoreArray(s->da, s->X, &xg));
-  PetscCall(DMDAVecRestoreArrayRead(g->da, g->cell_area, &area));
-  PetscCall(DMDAVecRestoreArrayRead(g->da, g->slope, &sl));
-  PetscCall(DMDAVecRestoreArrayRead(g->da, r->outletw, &ow));
-  PetscCall(DMDAVecRestoreArrayRead(s->da, s->Xl, &xl));
-  PetscCall(DMDAVecRestoreArrayRead(g->da, r->chanl, &ch));
-  PetscCall(DMDAVecRestoreArrayRead(g->da, r->maskl, &mk));
-  PetscCall(DMDAVecRestoreArrayRead(g->da, r->zl, &z));
-  PetscCall(PetscLogEventEnd(r->ev_continuity, 0, 0, 0, 0));
+PetscErrorCode SbRoutingGaugesEndStep(SbRouting r, PetscReal dt)
+{
+  PetscFunctionBeginUser;
+  for (PetscInt q = 0; q < r->grid->ngauges; q++) {
+    if (r->gauge_k[q] < 0) continue;
+    r->gauge_q[q] = dt > 0 ? r->gauge_step_v[q] / dt : 0.0;
+    r->gauge_v[q] += r->gauge_step_v[q];
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -266,8 +320,20 @@ PetscErrorCode SbRoutingGauges(SbRouting r, PetscReal *discharge_m3_s, PetscReal
 
   PetscFunctionBeginUser;
   if (ng == 0) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(SbRoutingSetUp(r));
   /* Each gauge cell is owned by exactly one rank; the others contribute zero. */
   PetscCallMPI(MPI_Allreduce(r->gauge_q, discharge_m3_s, (int)ng, MPIU_REAL, MPI_SUM, r->grid->comm));
   PetscCallMPI(MPI_Allreduce(r->gauge_v, volume_m3, (int)ng, MPIU_REAL, MPI_SUM, r->grid->comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbRoutingGetReservoir(SbRouting r, PetscBool *has, PetscReal *stage_m, PetscReal *release_m3_s)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SbRoutingSetUp(r));
+  *has          = r->reservoir ? PETSC_TRUE : PETSC_FALSE;
+  *stage_m      = 0;
+  *release_m3_s = 0;
+  if (r->reservoir) PetscCall(SbReservoirGetStatus(r->reservoir, stage_m, release_m3_s));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -8,6 +8,7 @@
 #include "routing.h"
 #include "output.h"
 #include "signals.h"
+#include "assessment.h"
 
 typedef struct {
   SbScenario *sc;
@@ -16,6 +17,7 @@ typedef struct {
   SbInfiltration infiltration;
   SbRouting      routing;
   SbOutput    out;
+  SbAssessment assessment; /* NULL unless "mode": "assessment" or an "assessment" object */
 } SbRunCtx;
 
 static PetscErrorCode Report(MPI_Comm comm, PetscBool quiet, PetscReal t, PetscReal T, PetscReal dt, PetscReal wall0, PetscReal q_outlet)
@@ -127,13 +129,18 @@ static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx
   PetscCall(SbStateCreate(c->grid, &c->state));
   PetscCall(SbInfiltrationCreate(c->state, c->sc, &c->infiltration));
   PetscCall(SbRoutingCreate(c->state, c->sc, &c->routing));
+  PetscCall(SbRoutingSetFromOptions(c->routing)); /* -sb_routing_scheme, and the TS/SNES/KSP/PC options of the diffusive wave */
+  PetscCall(SbRoutingSetUp(c->routing));
+  if (c->sc->mode == SB_MODE_ASSESSMENT || c->sc->assessment_present) PetscCall(SbAssessmentCreate(c->grid, c->sc, &c->assessment));
   PetscCall(SbOutputCreate(c->grid, result, c->sc->start, &c->out));
   PetscCall(PetscPrintf(comm, "shuibao run %s: mesh %s, %" PetscInt_FMT " x %" PetscInt_FMT " cells, %" PetscInt_FMT " active (%.1f km2), %d ranks, load imbalance %.1f%%\n", opts->scenario, mesh, c->grid->nx, c->grid->ny, c->grid->nactive, (double)(c->grid->active_area_m2 / 1e6), size, (double)(100 * c->grid->load_imbalance)));
   PetscCall(PetscLogStagePop());
 
   PetscCall(PetscLogStagePush(st_loop));
   PetscCall(PetscCalloc1(c->grid->ngauges + 1, &b.gauge_volume_m3));
-  PetscCall(TimeLoop(c, opts, &steps, &b));
+  /* "mode": "assessment" runs the annual assessment alone. When runs span years, the assessment of
+     each simulated year goes here (SbAssessmentRun per year); today it runs once, after the loop. */
+  if (c->sc->mode != SB_MODE_ASSESSMENT) PetscCall(TimeLoop(c, opts, &steps, &b));
   PetscCall(PetscLogStagePop());
 
   PetscCall(PetscLogStagePush(st_out));
@@ -145,6 +152,10 @@ static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx
   p.steps          = steps;
   p.wall_s         = w1 - w0;
   p.load_imbalance = c->grid->load_imbalance;
+  if (c->assessment) {
+    PetscCall(SbAssessmentRun(c->assessment));
+    PetscCall(SbAssessmentWrite(c->assessment, c->out));
+  }
   PetscCall(SbOutputFinish(c->out, c->state, &b, &p));
   PetscCall(PetscLogStagePop());
   PetscCall(PetscPrintf(comm, "wrote %s: %" PetscInt_FMT " steps, rain %.6e m3, infiltration %.6e m3, outflow %.6e m3, storage change %.6e m3, relative error %.2e, %.2f s\n", result, steps, (double)b.rain_m3, (double)b.infiltration_m3, (double)b.outflow_m3, (double)(b.storage_final_m3 - b.storage_initial_m3), (double)b.relative_error, (double)(w1 - w0)));
@@ -164,6 +175,7 @@ PetscErrorCode SbRun(MPI_Comm comm, const SbRunOptions *opts)
   else PetscCall(SbOutputDestroy(&c.out));
   PetscCall(SbRoutingDestroy(&c.routing));
   PetscCall(SbInfiltrationDestroy(&c.infiltration));
+  PetscCall(SbAssessmentDestroy(&c.assessment));
   PetscCall(SbStateDestroy(&c.state));
   PetscCall(SbGridDestroy(&c.grid));
   PetscCall(SbScenarioDestroy(&c.sc));

@@ -77,6 +77,7 @@ static const SbKey SbKeys[] = {
 #include "keys_water.inc"
 #include "keys_routing.inc"
 #include "keys_output.inc"
+#include "keys_assessment.inc"
 };
 
 #define SB_NKEYS ((PetscInt)(sizeof(SbKeys) / sizeof(SbKeys[0])))
@@ -1113,8 +1114,13 @@ static PetscErrorCode Fill(const SbLoader *ld, const cJSON *merged, SbScenario *
 
     if (!k->field) continue;
     switch (k->type) {
-    case SB_KEY_OBJECT:
-      break;
+    case SB_KEY_OBJECT: {
+      /* an object's field records whether the object is present */
+      PetscBool x = v ? PETSC_TRUE : PETSC_FALSE;
+
+      PetscCheck(k->size == sizeof(x), PETSC_COMM_SELF, PETSC_ERR_PLIB, "object field of %s is not a PetscBool", k->key);
+      memcpy(base + k->offset, &x, sizeof(x));
+    } break;
     case SB_KEY_STRING:
     case SB_KEY_PATH:
     case SB_KEY_DATETIME:

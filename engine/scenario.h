@@ -7,7 +7,9 @@
 #include "sbsys.h"
 
 typedef enum { SB_RAIN_UNIFORM = 0 } SbRainType;
-typedef enum { SB_ROUTING_LOCAL_INERTIAL = 0 } SbRoutingScheme;
+typedef enum { SB_ROUTING_LOCAL_INERTIAL = 0, SB_ROUTING_DIFFUSIVE_WAVE = 1 } SbRoutingScheme; /* "routing.scheme", in the order of keys_routing.inc */
+typedef enum { SB_RESERVOIR_NORMAL_LEVEL = 0, SB_RESERVOIR_WEIR = 1 } SbReservoirRule; /* "routing.reservoir.rule" */
+typedef enum { SB_MODE_SIMULATION = 0, SB_MODE_ASSESSMENT = 1 } SbMode; /* "mode" (assessment) */
 
 typedef struct {
   char path[PETSC_MAX_PATH_LEN]; /* the scenario file as given */
@@ -30,16 +32,47 @@ typedef struct {
   PetscReal initial_saturation;   /* "infiltration.initial_saturation", [0, 1), default 0.3 */
   PetscReal ks_factor;            /* "infiltration.ks_factor", (0, 100], default 1 */
 
-  SbRoutingScheme routing_scheme;   /* "routing.scheme": "local-inertial" */
+  SbRoutingScheme routing_scheme;   /* "routing.scheme": "local-inertial" or "diffusive-wave" */
   PetscReal manning_n_overland;     /* "routing.manning_n_overland", s m^-1/3, (0, 1], default 0.10 */
   PetscReal manning_n_channel;      /* "routing.manning_n_channel", (0, 1], default 0.035 */
   PetscReal cfl;                    /* "routing.cfl", (0, 1], default 0.7 (Bates et al. 2010) */
   PetscReal theta;                  /* "routing.theta", [0, 1], default 0.9 (de Almeida et al. 2012; 0.8 is unstable at cfl 0.7 in 2-D, docs/routing.md) */
   PetscReal max_dt_s;               /* "routing.max_dt_s", (0, 86400], default 300 */
   PetscReal depth_threshold_m;      /* "routing.depth_threshold_m", [0, 1], default 1e-4: no flux between cells drier than this */
+  /* ---- routing: keys_routing.inc, engine/routing*.c, channel.c, reservoir.c, docs/routing.md ---- */
+  PetscBool channel_subgrid;        /* "routing.channel.subgrid": channels narrower than the cell, incised below the DEM */
+  PetscReal channel_width_coef;     /* "routing.channel.width_coef" a, m: width w = a A^b, A upstream area in km² */
+  PetscReal channel_width_exp;      /* "routing.channel.width_exp" b */
+  PetscReal channel_depth_coef;     /* "routing.channel.depth_coef" c, m: bankfull depth d = c A^f */
+  PetscReal channel_depth_exp;      /* "routing.channel.depth_exp" f */
+  PetscReal dw_rtol;                /* "routing.diffusive.rtol": relative tolerance of the TS step adaptor */
+  PetscReal dw_atol_m;              /* "routing.diffusive.atol_m": absolute tolerance (depth, m) of the TS step adaptor */
+  PetscReal dw_slope_eps;           /* "routing.diffusive.slope_epsilon": regularises |dh/dx|^(-1/2) near zero */
+  PetscReal dw_initial_dt_s;        /* "routing.diffusive.initial_dt_s" */
+  PetscBool reservoir_enabled;      /* "routing.reservoir.enabled": level pool where the mesh has a reservoir */
+  SbReservoirRule reservoir_rule;   /* "routing.reservoir.rule" */
+  PetscReal weir_coef;              /* "routing.reservoir.weir_coef", m^0.5/s */
+  PetscReal weir_length_m;          /* "routing.reservoir.weir_length_m" */
+  /* ---- end of routing ---- */
 
   PetscReal output_interval_s;       /* "output.interval_min" (> 0), default 60 min */
   char      output_file[PETSC_MAX_PATH_LEN]; /* "output.file", default "result.h5", relative to the working directory */
+
+  /* ---- assessment: keys_assessment.inc, engine/assessment.c, docs/assessment.md ---- */
+  int        mode;                  /* "mode": SB_MODE_SIMULATION or SB_MODE_ASSESSMENT */
+  PetscBool  assessment_present;    /* the scenario has an "assessment" object */
+  PetscReal  as_tolerance_t_km2_a;  /* "assessment.tolerance_t_km2_a" */
+  PetscInt   as_ndaily;             /* "assessment.rain.daily_mm" (0: not given) */
+  PetscReal *as_daily_mm;
+  char       as_daily_csv[PETSC_MAX_PATH_LEN]; /* "assessment.rain.daily_csv" ("" : not given) */
+  PetscReal  as_r;                  /* "assessment.rain.r_mj_mm_ha_h_a" (0: not given) */
+  PetscReal  as_erosive_mm;         /* "assessment.rain.erosive_threshold_mm" */
+  int        as_slope_correction;   /* "assessment.slope_correction": SbSlopeCorrection */
+  PetscReal  as_target_cell_m, as_fractal_dimension, as_slope_length_max_m;
+  PetscInt   as_nb, as_ne, as_nt;   /* "assessment.{b,e,t}_by_landuse" (0: the default tables) */
+  PetscReal *as_b, *as_e, *as_t;
+  PetscReal  as_sdr_max, as_ic0, as_k;
+  /* ---- end of assessment ---- */
 
   char *text; /* the merged scenario (after `extends`) as JSON text, for /provenance; owned */
 } SbScenario;

@@ -11,6 +11,23 @@
    (inactive cell or the basin outlet, whose water leaves the grid). */
 enum { SB_D8_NONE = 0, SB_D8_E = 1, SB_D8_SE = 2, SB_D8_S = 4, SB_D8_SW = 8, SB_D8_W = 16, SB_D8_NW = 32, SB_D8_N = 64, SB_D8_NE = 128 };
 
+/* Column and row offsets (di, dj) of an ESRI D8 code, row 0 north so south is dj = +1; PETSC_FALSE
+   (and zeros) for SB_D8_NONE or an invalid code. */
+static inline PetscBool SbD8Offset(PetscInt code, PetscInt *di, PetscInt *dj)
+{
+  switch (code) {
+  case SB_D8_E: *di = 1; *dj = 0; return PETSC_TRUE;
+  case SB_D8_SE: *di = 1; *dj = 1; return PETSC_TRUE;
+  case SB_D8_S: *di = 0; *dj = 1; return PETSC_TRUE;
+  case SB_D8_SW: *di = -1; *dj = 1; return PETSC_TRUE;
+  case SB_D8_W: *di = -1; *dj = 0; return PETSC_TRUE;
+  case SB_D8_NW: *di = -1; *dj = -1; return PETSC_TRUE;
+  case SB_D8_N: *di = 0; *dj = -1; return PETSC_TRUE;
+  case SB_D8_NE: *di = 1; *dj = -1; return PETSC_TRUE;
+  default: *di = 0; *dj = 0; return PETSC_FALSE;
+  }
+}
+
 /* Land-use classes (/landuse). 0 = outside the basin. */
 typedef enum {
   SB_LU_NONE = 0,

@@ -87,3 +87,12 @@ sb_test(compare.figures output ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression
 set_tests_properties(compare.figures PROPERTIES FIXTURES_REQUIRED "storm_np1;storm_np2")
 sb_test(bad.figures_of_a_mesh bad ${SB_RUNCASE} --expect-error --timeout 60 --fail-substr "--figures needs result files" -- ${SB_EXE} compare ${SB_REG}/synth2km.h5 --figures ${SB_REG}/figures_bad)
 set_tests_properties(bad.figures_of_a_mesh PROPERTIES FIXTURES_REQUIRED synth2km)
+
+# Annual assessment (docs/assessment.md): D8 flow-path operations, IC, SDR and sediment export at
+# 1, 2 and 4 ranks against a serial reference to 1e-12; the assessment scenario on the 2 km basin.
+foreach(np 1 2 4)
+  sb_test(assessment.d8_np${np} mpi ${SB_RUNCASE} --np ${np} -- $<TARGET_FILE:test_d8> -malloc_debug -malloc_dump)
+  set_tests_properties(assessment.d8_np${np} PROPERTIES PROCESSORS ${np})
+  sb_test(assessment.run_np${np} mpi ${SB_RUNCASE} --np ${np} -- ${SB_EXE} run ${CMAKE_SOURCE_DIR}/scenarios/assessment.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/assessment_np${np}.h5 --quiet -malloc_debug -malloc_dump)
+  set_tests_properties(assessment.run_np${np} PROPERTIES FIXTURES_REQUIRED synth2km PROCESSORS ${np})
+endforeach()

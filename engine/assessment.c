@@ -1,0 +1,448 @@
+/* The annual soil-loss assessment: inputs (land use, R), CSLE soil loss, SL 190-2007 classes,
+   statistics per region and basin, sediment delivery, and its part of result.h5. */
+#include "assessment.h"
+#include "h5io.h"
+#include <petscdmda.h>
+#include <stdio.h>
+#include <string.h>
+#include <math.h>
+
+const char *const SbErosionClassNames[SB_EROSION_CLASSES]   = {"slight", "light", "moderate", "intense", "very_intense", "severe"};
+const char *const SbErosionClassNamesZh[SB_EROSION_CLASSES] = {"微度", "轻度", "中度", "强烈", "极强烈", "剧烈"};
+
+struct _p_SbAssessment {
+  SbGrid              *grid;
+  const SbScenario    *sc;
+  SbCsleParams         csle;
+  SbConnectivityParams conn;
+  PetscReal            tolerance;
+  char                 r_source[160]; /* how R was obtained */
+  SbD8                 d8;
+  Vec                  landuse, A, cls, W, tan_slope, lambda, LS, ic, sdr, exported, passing;
+  SbAssessmentStats   *stats; /* [nregions + 1], 0 = basin */
+  PetscReal           *gauge_t_a, reservoir_t_a;
+  PetscLogEvent        ev_csle, ev_stats;
+};
+
+PetscErrorCode SbAssessmentClass(PetscReal A, PetscReal tolerance, PetscInt *cls)
+{
+  /* SL 190-2007, Table 2 (t·km⁻²·a⁻¹): slight < tolerance ≤ light < 2,500 ≤ moderate < 5,000 ≤
+     intense < 8,000 ≤ very intense < 15,000 ≤ severe. */
+  static const PetscReal upper[SB_EROSION_CLASSES - 1] = {0, 2500, 5000, 8000, 15000};
+
+  PetscFunctionBeginUser;
+  *cls = SB_EROSION_CLASSES;
+  if (A < tolerance) *cls = 1;
+  else
+    for (PetscInt c = 1; c < SB_EROSION_CLASSES - 1; c++)
+      if (A < upper[c]) {
+        *cls = c + 1;
+        break;
+      }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* /landuse of the mesh onto the DMDA, as grid.c reads the other fields (collective hyperslab). */
+static PetscErrorCode ReadLanduse(SbGrid *g, Vec *v)
+{
+  hid_t        fapl, file, dset, fspace, mspace, dxpl;
+  hsize_t      start[2] = {(hsize_t)g->ys, (hsize_t)g->xs}, count[2] = {(hsize_t)g->ym, (hsize_t)g->xm};
+  htri_t       exists;
+  PetscScalar *a;
+
+  PetscFunctionBeginUser;
+  PetscCall(DMCreateGlobalVector(g->da, v));
+  PetscCall(PetscObjectSetName((PetscObject)*v, "landuse"));
+  SbCallHDF5(fapl = H5Pcreate(H5P_FILE_ACCESS));
+  SbCallHDF5(H5Pset_fapl_mpio(fapl, g->comm, MPI_INFO_NULL));
+  SbCallHDF5(file = H5Fopen(g->path, H5F_ACC_RDONLY, fapl));
+  SbCallHDF5(H5Pclose(fapl));
+  SbCallHDF5(exists = H5Lexists(file, "landuse", H5P_DEFAULT));
+  if (exists <= 0) SbCallHDF5(H5Fclose(file));
+  PetscCheck(exists > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /landuse: missing dataset, needed by the assessment (B, E, T factors)", g->path);
+  SbCallHDF5(dset = H5Dopen2(file, "landuse", H5P_DEFAULT));
+  SbCallHDF5(fspace = H5Dget_space(dset));
+  if (g->xm > 0 && g->ym > 0) SbCallHDF5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL));
+  else SbCallHDF5(H5Sselect_none(fspace));
+  SbCallHDF5(mspace = H5Screate_simple(2, count, NULL));
+  SbCallHDF5(dxpl = H5Pcreate(H5P_DATASET_XFER));
+  SbCallHDF5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
+  PetscCall(VecGetArray(*v, &a));
+  SbCallHDF5(H5Dread(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, a));
+  PetscCall(VecRestoreArray(*v, &a));
+  SbCallHDF5(H5Pclose(dxpl));
+  SbCallHDF5(H5Sclose(mspace));
+  SbCallHDF5(H5Sclose(fspace));
+  SbCallHDF5(H5Dclose(dset));
+  SbCallHDF5(H5Fclose(file));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Rank 0 reads "YYYY-MM-DD,mm" lines (a first line that does not parse is a header) and every rank
+   receives the values and the number of calendar years touched, or the same error message. */
+static PetscErrorCode ReadDailyCsv(MPI_Comm comm, const char *scenario, const char *path, PetscInt *n, PetscReal **P, PetscReal *years)
+{
+  PetscMPIInt rank;
+  char        msg[PETSC_MAX_PATH_LEN + 256] = "";
+  PetscInt    count = 0, cap = 0, line = 0, y0 = 0, y1 = 0;
+  PetscReal  *v = NULL;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) {
+    FILE *fp = fopen(path, "r");
+    char  buf[256];
+
+    if (!fp) PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: assessment.rain.daily_csv: cannot read \"%s\"", scenario, path));
+    while (fp && !msg[0] && fgets(buf, sizeof(buf), fp)) {
+      int    y, mo, d;
+      double mm;
+      char   tail;
+
+      line++;
+      if (strspn(buf, " \t\r\n") == strlen(buf)) continue;
+      if (sscanf(buf, "%4d-%2d-%2d , %lf %c", &y, &mo, &d, &mm, &tail) != 4 || mo < 1 || mo > 12 || d < 1 || d > 31) {
+        if (line == 1) continue; /* a header */
+        PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: line %" PetscInt_FMT ": expected \"YYYY-MM-DD,mm\", got \"%.40s\"", path, line, buf));
+        break;
+      }
+      if (!(mm >= 0 && mm <= 2000)) {
+        PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: line %" PetscInt_FMT ": expected a daily rain in [0, 2000] mm, got %g", path, line, mm));
+        break;
+      }
+      if (count == cap) {
+        PetscReal *w;
+
+        cap = cap ? 2 * cap : 1024;
+        PetscCall(PetscMalloc1(cap, &w));
+        if (count) PetscCall(PetscArraycpy(w, v, count));
+        PetscCall(PetscFree(v));
+        v = w;
+      }
+      v[count++] = mm;
+      if (count == 1 || y < y0) y0 = y;
+      if (count == 1 || y > y1) y1 = y;
+    }
+    if (fp) fclose(fp);
+    if (!msg[0] && count == 0) PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: expected lines \"YYYY-MM-DD,mm\", got none", path));
+  }
+  PetscCallMPI(MPI_Bcast(msg, (int)sizeof(msg), MPI_CHAR, 0, comm));
+  if (msg[0]) PetscCall(PetscFree(v));
+  PetscCheck(!msg[0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s", msg);
+  PetscCallMPI(MPI_Bcast(&count, 1, MPIU_INT, 0, comm));
+  PetscCallMPI(MPI_Bcast(&y0, 1, MPIU_INT, 0, comm));
+  PetscCallMPI(MPI_Bcast(&y1, 1, MPIU_INT, 0, comm));
+  if (rank != 0) PetscCall(PetscMalloc1(count, &v));
+  PetscCallMPI(MPI_Bcast(v, (int)count, MPIU_REAL, 0, comm));
+  *n     = count;
+  *P     = v;
+  *years = (PetscReal)(y1 - y0 + 1);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* R from the scenario: a daily series (inline or CSV), a given value, or the run's own rain. */
+static PetscErrorCode ChooseErosivity(SbAssessment a)
+{
+  const SbScenario *sc    = a->sc;
+  const PetscInt    given = (sc->as_ndaily > 0) + (sc->as_daily_csv[0] != 0) + (sc->as_r > 0);
+  PetscReal         years = 1, *P = NULL, alpha = 0, beta = 0;
+  PetscInt          n = 0;
+
+  PetscFunctionBeginUser;
+  PetscCheck(given <= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: assessment.rain: expected at most one of daily_mm, daily_csv, r_mj_mm_ha_h_a, got %" PetscInt_FMT, sc->path, given);
+  if (sc->as_r > 0) {
+    a->csle.r = sc->as_r;
+    PetscCall(PetscSNPrintf(a->r_source, sizeof(a->r_source), "given (assessment.rain.r_mj_mm_ha_h_a)"));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if (sc->as_ndaily > 0) {
+    n     = sc->as_ndaily;
+    years = PetscMax(1.0, (PetscReal)round(n / 365.25));
+    PetscCall(PetscMalloc1(n, &P));
+    PetscCall(PetscArraycpy(P, sc->as_daily_mm, n));
+    PetscCall(PetscSNPrintf(a->r_source, sizeof(a->r_source), "daily model of Zhang, Xie & Liu (2002), %" PetscInt_FMT " days inline, %g years", n, (double)years));
+  } else if (sc->as_daily_csv[0]) {
+    PetscCall(ReadDailyCsv(a->grid->comm, sc->path, sc->as_daily_csv, &n, &P, &years));
+    PetscCall(PetscSNPrintf(a->r_source, sizeof(a->r_source), "daily model of Zhang, Xie & Liu (2002), %" PetscInt_FMT " days from %.60s, %g years", n, sc->as_daily_csv, (double)years));
+  } else {
+    /* The run's piecewise-constant rain, summed per 24 h from the scenario start, as one year. */
+    const PetscReal T = sc->duration_s;
+
+    n = (PetscInt)PetscCeilReal(T / 86400.0);
+    PetscCall(PetscCalloc1(PetscMax(n, 1), &P));
+    for (PetscInt i = 0; i < sc->nrain; i++) {
+      const PetscReal t0 = sc->rain_time_s[i], t1 = i + 1 < sc->nrain ? PetscMin(sc->rain_time_s[i + 1], T) : T;
+
+      for (PetscInt d = 0; d < n; d++) {
+        const PetscReal lo = PetscMax(t0, d * 86400.0), hi = PetscMin(t1, (d + 1) * 86400.0);
+
+        if (hi > lo) P[d] += sc->rain_mm_h[i] * (hi - lo) / 3600.0;
+      }
+    }
+    PetscCall(PetscSNPrintf(a->r_source, sizeof(a->r_source), "daily model of Zhang, Xie & Liu (2002) on the run's rain, %" PetscInt_FMT " days taken as one year", n));
+  }
+  PetscCall(SbCsleErosivityDaily(n, P, sc->as_erosive_mm, years, &a->csle.r, &alpha, &beta));
+  PetscCall(PetscFree(P));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode OverrideTable(const SbScenario *sc, const char *key, PetscInt n, const PetscReal *v, PetscReal *table)
+{
+  PetscFunctionBeginUser;
+  if (n == 0) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCheck(n == SB_LU_COUNT - 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: assessment.%s: expected %d values (land uses 1..%d), got %" PetscInt_FMT, sc->path, key, SB_LU_COUNT - 1, SB_LU_COUNT - 1, n);
+  for (PetscInt u = 1; u < SB_LU_COUNT; u++) table[u] = v[u - 1];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbAssessmentCreate(SbGrid *g, const SbScenario *sc, SbAssessment *out)
+{
+  SbAssessment a;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(&a));
+  *out      = NULL;
+  a->grid   = g;
+  a->sc     = sc;
+  a->tolerance = sc->as_tolerance_t_km2_a;
+  PetscCall(SbCsleDefaultTables(&a->csle.tables));
+  PetscCall(OverrideTable(sc, "b_by_landuse", sc->as_nb, sc->as_b, a->csle.tables.b));
+  PetscCall(OverrideTable(sc, "e_by_landuse", sc->as_ne, sc->as_e, a->csle.tables.e));
+  PetscCall(OverrideTable(sc, "t_by_landuse", sc->as_nt, sc->as_t, a->csle.tables.t));
+  a->csle.slope_correction   = (SbSlopeCorrection)sc->as_slope_correction;
+  a->csle.target_cell_m      = sc->as_target_cell_m;
+  a->csle.fractal_dimension  = sc->as_fractal_dimension;
+  a->csle.slope_length_max_m = sc->as_slope_length_max_m;
+  a->conn.sdr_max            = sc->as_sdr_max;
+  a->conn.ic0                = sc->as_ic0;
+  a->conn.k                  = sc->as_k;
+  PetscCall(ChooseErosivity(a));
+  PetscCall(PetscLogEventRegister("SbAssessCSLE", DM_CLASSID, &a->ev_csle));
+  PetscCall(PetscLogEventRegister("SbAssessStats", DM_CLASSID, &a->ev_stats));
+  PetscCall(ReadLanduse(g, &a->landuse));
+  PetscCall(SbD8Create(g, &a->d8));
+  PetscCall(VecDuplicate(a->landuse, &a->A));
+  PetscCall(VecDuplicate(a->landuse, &a->cls));
+  PetscCall(VecDuplicate(a->landuse, &a->W));
+  PetscCall(VecDuplicate(a->landuse, &a->tan_slope));
+  PetscCall(VecDuplicate(a->landuse, &a->lambda));
+  PetscCall(VecDuplicate(a->landuse, &a->LS));
+  PetscCall(VecDuplicate(a->landuse, &a->ic));
+  PetscCall(VecDuplicate(a->landuse, &a->sdr));
+  PetscCall(VecDuplicate(a->landuse, &a->exported));
+  PetscCall(VecDuplicate(a->landuse, &a->passing));
+  PetscCall(PetscCalloc1(g->nregions + 1, &a->stats));
+  PetscCall(PetscCalloc1(g->ngauges + 1, &a->gauge_t_a));
+  *out = a;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Area per class, soil loss and conservation rate per region (1..nregions) and basin (0): sums of
+   owned cells, then one reduction. Water is land without soil loss (class slight). */
+static PetscErrorCode Statistics(SbAssessment a)
+{
+  SbGrid            *g = a->grid;
+  const PetscInt     n = g->xm * g->ym, nr = g->nregions + 1, stride = SB_EROSION_CLASSES + 2;
+  const PetscScalar *mk, *ar, *rg, *A;
+  PetscScalar       *cl;
+  PetscReal         *sum;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscCalloc1(nr * stride, &sum)); /* per region: area per class, then area, soil loss */
+  PetscCall(VecGetArrayRead(g->mask, &mk));
+  PetscCall(VecGetArrayRead(g->cell_area, &ar));
+  PetscCall(VecGetArrayRead(g->region, &rg));
+  PetscCall(VecGetArrayRead(a->A, &A));
+  PetscCall(VecGetArray(a->cls, &cl));
+  for (PetscInt k = 0; k < n; k++) {
+    PetscInt        c, r = (PetscInt)rg[k];
+    const PetscReal km2 = ar[k] * 1e-6;
+
+    cl[k] = 0;
+    if (mk[k] == 0) continue;
+    PetscCall(SbAssessmentClass(A[k], a->tolerance, &c));
+    cl[k] = (PetscReal)c;
+    if (r < 1 || r > g->nregions) r = 0; /* a cell of no named region counts for the basin only */
+    for (PetscInt q = 0; q <= (r ? 1 : 0); q++) {
+      const PetscInt id = q ? r : 0;
+
+      sum[id * stride + c - 1] += km2;
+      sum[id * stride + SB_EROSION_CLASSES] += km2;
+      sum[id * stride + SB_EROSION_CLASSES + 1] += A[k] * km2;
+    }
+  }
+  PetscCall(VecRestoreArray(a->cls, &cl));
+  PetscCall(VecRestoreArrayRead(a->A, &A));
+  PetscCall(VecRestoreArrayRead(g->region, &rg));
+  PetscCall(VecRestoreArrayRead(g->cell_area, &ar));
+  PetscCall(VecRestoreArrayRead(g->mask, &mk));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, sum, (int)(nr * stride), MPIU_REAL, MPI_SUM, g->comm));
+  for (PetscInt id = 0; id < nr; id++) {
+    SbAssessmentStats *s = &a->stats[id];
+
+    for (PetscInt c = 0; c < SB_EROSION_CLASSES; c++) s->area_class_km2[c] = sum[id * stride + c];
+    s->area_km2          = sum[id * stride + SB_EROSION_CLASSES];
+    s->soil_loss_t_a     = sum[id * stride + SB_EROSION_CLASSES + 1];
+    s->mean_t_km2_a      = s->area_km2 > 0 ? s->soil_loss_t_a / s->area_km2 : 0.0;
+    /* 水土保持率: land without soil loss above the tolerance over all land (water included) */
+    s->conservation_rate = s->area_km2 > 0 ? s->area_class_km2[0] / s->area_km2 : 0.0;
+  }
+  PetscCall(PetscFree(sum));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbAssessmentRun(SbAssessment a)
+{
+  SbGrid *g = a->grid;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(a->ev_csle, 0, 0, 0, 0));
+  PetscCall(SbCsleCompute(g, a->d8, &a->csle, a->landuse, g->soil, a->A, a->W, a->tan_slope, a->lambda, a->LS));
+  PetscCall(PetscLogEventEnd(a->ev_csle, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(a->ev_stats, 0, 0, 0, 0));
+  PetscCall(Statistics(a));
+  PetscCall(PetscLogEventEnd(a->ev_stats, 0, 0, 0, 0));
+  /* No cell traps sediment yet: check dams and the reservoir's trap efficiency come with a later
+     issue and enter here as the `trap` vector of SbConnectivityCompute. */
+  PetscCall(SbConnectivityCompute(g, a->d8, &a->conn, a->W, a->tan_slope, a->A, a->landuse, NULL, a->ic, a->sdr, a->exported, a->passing));
+  for (PetscInt k = 0; k < g->ngauges; k++) PetscCall(SbConnectivityValueAt(g, a->passing, g->gauges[k].row, g->gauges[k].col, &a->gauge_t_a[k]));
+  PetscCall(SbConnectivityIntoWater(g, a->d8, a->landuse, a->exported, &a->reservoir_t_a));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode OpenOrCreate(hid_t loc, const char *name, hid_t *grp)
+{
+  htri_t exists;
+
+  PetscFunctionBeginUser;
+  SbCallHDF5(exists = H5Lexists(loc, name, H5P_DEFAULT));
+  if (exists > 0) SbCallHDF5(*grp = H5Gopen2(loc, name, H5P_DEFAULT));
+  else SbCallHDF5(*grp = H5Gcreate2(loc, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode WriteStats(hid_t grp, const SbAssessmentStats *s, PetscReal tolerance)
+{
+  char name[64], zh[256] = "";
+
+  PetscFunctionBeginUser;
+  PetscCall(SbH5WriteAttrDouble(grp, "conservation_rate", s->conservation_rate));
+  PetscCall(SbH5WriteAttrDouble(grp, "soil_loss", s->soil_loss_t_a));
+  PetscCall(SbH5WriteAttrDouble(grp, "mean_soil_loss_t_km2_a", s->mean_t_km2_a));
+  PetscCall(SbH5WriteAttrDouble(grp, "area_km2", s->area_km2));
+  for (PetscInt c = 0; c < SB_EROSION_CLASSES; c++) {
+    PetscCall(PetscSNPrintf(name, sizeof(name), "area_class_%s", SbErosionClassNames[c]));
+    PetscCall(SbH5WriteAttrDouble(grp, name, s->area_class_km2[c]));
+    PetscCall(PetscStrlcat(zh, c ? ", " : "", sizeof(zh)));
+    PetscCall(PetscStrlcat(zh, SbErosionClassNames[c], sizeof(zh)));
+    PetscCall(PetscStrlcat(zh, " = ", sizeof(zh)));
+    PetscCall(PetscStrlcat(zh, SbErosionClassNamesZh[c], sizeof(zh)));
+  }
+  PetscCall(SbH5WriteAttrString(grp, "class_names_zh", zh));
+  PetscCall(PetscSNPrintf(zh, sizeof(zh), "SL 190-2007, t km-2 a-1: slight < %g <= light < 2500 <= moderate < 5000 <= intense < 8000 <= very_intense < 15000 <= severe", (double)tolerance));
+  PetscCall(SbH5WriteAttrString(grp, "class_bounds", zh));
+  PetscCall(SbH5WriteAttrString(grp, "units", "conservation_rate: 1; soil_loss: t a-1; mean_soil_loss_t_km2_a: t km-2 a-1; area_km2 and area_class_*: km2"));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbAssessmentWrite(SbAssessment a, SbOutput out)
+{
+  SbGrid *g = a->grid;
+  hid_t   file, sum, grp, sub;
+
+  PetscFunctionBeginUser;
+  PetscCall(SbOutputWriteMap(out, "maps", "soil_loss", a->A, "t km-2 a-1", "annual soil loss, CSLE (Liu et al. 2002)"));
+  PetscCall(SbOutputWriteMap(out, "maps", "erosion_class", a->cls, "1", "SL 190-2007 erosion intensity class: 1 slight, 2 light, 3 moderate, 4 intense, 5 very intense, 6 severe (0 outside)"));
+  PetscCall(SbOutputWriteMap(out, "maps", "sdr", a->sdr, "1", "sediment delivery ratio (Vigiak et al. 2012)"));
+  PetscCall(SbOutputWriteMap(out, "maps", "ic", a->ic, "1", "index of connectivity (Borselli et al. 2008)"));
+  PetscCall(SbOutputWriteMap(out, "maps", "sediment_export", a->exported, "t a-1", "sediment a cell delivers to the channel network"));
+  PetscCall(SbOutputWriteMap(out, "maps", "slope_length", a->lambda, "m", "CSLE slope length"));
+  PetscCall(SbOutputWriteMap(out, "maps", "ls_factor", a->LS, "1", "CSLE L times S"));
+  PetscCall(SbOutputGetFile(out, &file));
+  PetscCall(OpenOrCreate(file, "summary", &sum));
+  PetscCall(OpenOrCreate(sum, "basin", &grp));
+  PetscCall(WriteStats(grp, &a->stats[0], a->tolerance));
+  PetscCall(SbH5WriteAttrDouble(grp, "rainfall_erosivity_mj_mm_ha_h_a", a->csle.r));
+  PetscCall(SbH5WriteAttrString(grp, "rainfall_erosivity_source", a->r_source));
+  PetscCall(SbH5WriteAttrDouble(grp, "tolerance_t_km2_a", a->tolerance));
+  PetscCall(SbH5WriteAttrDouble(grp, "sediment_to_reservoir_t_a", a->reservoir_t_a));
+  SbCallHDF5(H5Gclose(grp));
+  PetscCall(OpenOrCreate(sum, "regions", &grp));
+  for (PetscInt r = 1; r <= g->nregions; r++) {
+    PetscCall(OpenOrCreate(grp, g->region_names[r - 1], &sub));
+    PetscCall(SbH5WriteAttrInt(sub, "id", (long long)r));
+    PetscCall(WriteStats(sub, &a->stats[r], a->tolerance));
+    SbCallHDF5(H5Gclose(sub));
+  }
+  SbCallHDF5(H5Gclose(grp));
+  PetscCall(OpenOrCreate(sum, "gauges", &grp));
+  for (PetscInt k = 0; k < g->ngauges; k++) {
+    PetscCall(OpenOrCreate(grp, g->gauges[k].name, &sub));
+    PetscCall(SbH5WriteAttrDouble(sub, "sediment_export_t_a", a->gauge_t_a[k]));
+    SbCallHDF5(H5Gclose(sub));
+  }
+  SbCallHDF5(H5Gclose(grp));
+  SbCallHDF5(H5Gclose(sum));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbAssessmentGetStats(SbAssessment a, PetscInt id, SbAssessmentStats *s)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(id >= 0 && id <= a->grid->nregions, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "region id %" PetscInt_FMT " not in 0..%" PetscInt_FMT, id, a->grid->nregions);
+  *s = a->stats[id];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbAssessmentGetErosivity(SbAssessment a, PetscReal *R)
+{
+  PetscFunctionBeginUser;
+  *R = a->csle.r;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbAssessmentGetSediment(SbAssessment a, const PetscReal **gauge_t_a, PetscReal *reservoir_t_a)
+{
+  PetscFunctionBeginUser;
+  if (gauge_t_a) *gauge_t_a = a->gauge_t_a;
+  if (reservoir_t_a) *reservoir_t_a = a->reservoir_t_a;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbAssessmentGetMaps(SbAssessment a, Vec *A, Vec *cls, Vec *ic, Vec *sdr, Vec *exported, Vec *passing, Vec *W, Vec *landuse)
+{
+  PetscFunctionBeginUser;
+  if (A) *A = a->A;
+  if (cls) *cls = a->cls;
+  if (ic) *ic = a->ic;
+  if (sdr) *sdr = a->sdr;
+  if (exported) *exported = a->exported;
+  if (passing) *passing = a->passing;
+  if (W) *W = a->W;
+  if (landuse) *landuse = a->landuse;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbAssessmentDestroy(SbAssessment *out)
+{
+  SbAssessment a = *out;
+
+  PetscFunctionBeginUser;
+  if (!a) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(SbD8Destroy(&a->d8));
+  PetscCall(VecDestroy(&a->landuse));
+  PetscCall(VecDestroy(&a->A));
+  PetscCall(VecDestroy(&a->cls));
+  PetscCall(VecDestroy(&a->W));
+  PetscCall(VecDestroy(&a->tan_slope));
+  PetscCall(VecDestroy(&a->lambda));
+  PetscCall(VecDestroy(&a->LS));
+  PetscCall(VecDestroy(&a->ic));
+  PetscCall(VecDestroy(&a->sdr));
+  PetscCall(VecDestroy(&a->exported));
+  PetscCall(VecDestroy(&a->passing));
+  PetscCall(PetscFree(a->stats));
+  PetscCall(PetscFree(a->gauge_t_a));
+  PetscCall(PetscFree(*out));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

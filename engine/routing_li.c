@@ -1,0 +1,306 @@
+/* Local-inertial routing (scheme "local-inertial").
+
+   Momentum, per face, with the q-centred numerical diffusion of de Almeida et al. (2012, eq. 8)
+   and friction taken implicitly (Bates, Horritt & Fewtrell 2010, eq. 11, with |q^{n+1}| for |q^n|):
+
+     q^{n+1} (1 + g a Δt |q^{n+1}| / k²) = θ q^n + (1−θ)/2 (q^n_− + q^n_+) − g a Δt (η_b − η_a)/Δx
+
+   a and k the flow area and Manning conveyance per unit face width (SbFaceSection: a = h_f,
+   k = h_f^{5/3}/n on ordinary faces, h_f = max(η_a, η_b) − max(z_a, z_b), Bates et al. 2010, eq. 6;
+   a compound channel + floodplain section on channel links), q^n_− and q^n_+ the discharges of the
+   faces upstream and downstream in the same direction (zero at walls). The quadratic is solved
+   exactly, q = 2 q* / (1 + sqrt(1 + 4 g a Δt |q*| / k²)): the semi-implicit form overshoots when
+   q^n ≈ 0 on steep shallow slopes (odd-even oscillation on a kinematic plane); the implicit one
+   tends to Manning's law at steady state. Continuity is the finite-volume balance of face
+   discharges times face lengths. Step: Δt = α Δx / sqrt(g d_max) (Bates et al. 2010, eq. 12).
+
+   Positivity: a cell's outflow volume in a step may not exceed the water it holds; its outgoing
+   discharges are scaled by the ratio (the factor f), the same scaled value used on both sides of
+   a face, so depth never goes negative and volume is conserved to round-off.
+
+   One halo exchange per step: the state is read with ghosts 3 cells deep, so each rank computes
+   the new discharges of the faces of its cells and of two rings around them, and the factors of
+   its cells and of one ring, redundantly but in the same arithmetic as the neighbour that owns
+   them (docs/routing.md). */
+#include "routing_impl.h"
+
+typedef struct {
+  DM             da1, da3; /* box stencil width 3: dof 1 (static data), dof 3 (state ghosts) */
+  Vec            Xl;
+  SbRoutingLocal L;
+  PetscReal     *qe, *qs, *f; /* per local index: new unit discharge of the east and south face; limiter factor */
+  /* Outlets in the block of owned cells and one ring: local index (sorted), width, sqrt slope, discharge */
+  PetscInt       nout;
+  PetscInt      *out_l;
+  PetscReal     *out_w, *out_s, *out_q;
+} SbRoutingLI;
+
+static PetscErrorCode SetUp_LI(SbRouting r)
+{
+  SbRoutingLI *li = (SbRoutingLI *)r->data;
+  SbGrid      *g  = r->grid;
+  PetscInt     n, xm, ym, m1, n1, sx[2], sy[2];
+  Vec          sl;
+  const PetscScalar *s;
+
+  PetscFunctionBeginUser;
+  PetscCall(DMDAGetInfo(g->da, NULL, NULL, NULL, NULL, &m1, &n1, NULL, NULL, NULL, NULL, NULL, NULL, NULL));
+  sx[0] = g->xm;
+  sy[0] = g->ym;
+  PetscCallMPI(MPI_Allreduce(sx, sx + 1, 1, MPIU_INT, MPI_MIN, g->comm));
+  PetscCallMPI(MPI_Allreduce(sy, sy + 1, 1, MPIU_INT, MPI_MIN, g->comm));
+  PetscCheck((m1 == 1 || sx[1] >= 3) && (n1 == 1 || sy[1] >= 3), g->comm, PETSC_ERR_SUP, "local-inertial routing needs at least 3 columns and 3 rows per rank (the grid is %" PetscInt_FMT " x %" PetscInt_FMT " on %" PetscInt_FMT " x %" PetscInt_FMT " ranks); use fewer ranks", g->nx, g->ny, m1, n1);
+  PetscCall(SbRoutingCreateDA(r, 1, DMDA_STENCIL_BOX, 3, &li->da1));
+  PetscCall(SbRoutingCreateDA(r, 3, DMDA_STENCIL_BOX, 3, &li->da3));
+  PetscCall(DMCreateLocalVector(li->da3, &li->Xl));
+  PetscCall(SbRoutingLocalCreate(r, li->da1, &li->L));
+  xm = li->L.gxm;
+  ym = li->L.gym;
+  n  = xm * ym;
+  PetscCall(PetscCalloc3(n, &li->qe, n, &li->qs, n, &li->f));
+
+  /* Outlets among the owned cells and the first ring. */
+  PetscCall(DMCreateLocalVector(li->da1, &sl));
+  PetscCall(DMGlobalToLocal(li->da1, g->slope, INSERT_VALUES, sl));
+  PetscCall(VecGetArrayRead(sl, &s));
+  for (PetscInt pass = 0; pass < 2; pass++) {
+    li->nout = 0;
+    for (PetscInt j = PetscMax(g->ys - 1, 0); j < PetscMin(g->ys + g->ym + 1, g->ny); j++)
+      for (PetscInt i = PetscMax(g->xs - 1, 0); i < PetscMin(g->xs + g->xm + 1, g->nx); i++) {
+        const PetscInt k = (j - li->L.gys) * xm + (i - li->L.gxs);
+
+        if (!(li->L.flags[k] & SB_CELL_OUTLET)) continue;
+        if (pass == 1) {
+          li->out_l[li->nout] = k;
+          li->out_w[li->nout] = 0.5 * (g->dx_m[j] + g->dy_m);
+          li->out_s[li->nout] = PetscSqrtReal(PetscMax(s[k], 1e-5));
+        }
+        li->nout++;
+      }
+    if (pass == 0) PetscCall(PetscMalloc4(li->nout + 1, &li->out_l, li->nout + 1, &li->out_w, li->nout + 1, &li->out_s, li->nout + 1, &li->out_q));
+  }
+  PetscCall(VecRestoreArrayRead(sl, &s));
+  PetscCall(VecDestroy(&sl));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode Destroy_LI(SbRouting r)
+{
+  SbRoutingLI *li = (SbRoutingLI *)r->data;
+
+  PetscFunctionBeginUser;
+  if (!li) PetscFunctionReturn(PETSC_SUCCESS);
+  if (li->da1) {
+    PetscCall(SbRoutingLocalDestroy(&li->L));
+    PetscCall(PetscFree3(li->qe, li->qs, li->f));
+    PetscCall(PetscFree4(li->out_l, li->out_w, li->out_s, li->out_q));
+  }
+  PetscCall(VecDestroy(&li->Xl));
+  PetscCall(DMDestroy(&li->da1));
+  PetscCall(DMDestroy(&li->da3));
+  PetscCall(PetscFree(r->data));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode StableDt_LI(SbRouting r, PetscReal *dt)
+{
+  SbRoutingLI  *li = (SbRoutingLI *)r->data;
+  SbGrid       *g  = r->grid;
+  const SbCell *x;
+  PetscReal     dmax = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecGetArrayRead(r->state->X, (const PetscScalar **)&x));
+  for (PetscInt j = 0; j < g->ym; j++) {
+    const PetscInt base = (g->ys + j - li->L.gys) * li->L.gxm + (g->xs - li->L.gxs);
+
+    for (PetscInt i = 0; i < g->xm; i++) {
+      const PetscReal h = x[j * g->xm + i].h;
+      const PetscInt  k = base + i;
+
+      /* A NaN or negative depth makes the maximum infinite on every rank (the comparison is false
+         for NaN), so the step becomes zero and the time loop names the cell. */
+      if (!(h >= 0)) dmax = PETSC_INFINITY;
+      else if ((li->L.flags[k] & (SB_CELL_ACTIVE | SB_CELL_POOL)) == SB_CELL_ACTIVE) dmax = PetscMax(dmax, SbFlowDepth(&li->L, k, h));
+    }
+  }
+  PetscCall(VecRestoreArrayRead(r->state->X, (const PetscScalar **)&x));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &dmax, 1, MPIU_REAL, MPI_MAX, g->comm));
+  *dt = r->max_dt;
+  if (dmax > 0) *dt = PetscMin(*dt, r->cfl * r->min_spacing_m / PetscSqrtReal(SB_GRAVITY * dmax));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* New unit discharge of the face between local cells ka (west/north) and kb (east/south). */
+static inline PetscReal FaceQ(const SbRouting r, const SbRoutingLocal *L, PetscInt ka, PetscInt kb, PetscReal ha, PetscReal hb, PetscReal q, PetscReal q_minus, PetscReal q_plus, PetscBool link, PetscReal dist, PetscReal lf, PetscReal dt)
+{
+  const uint8_t   fa = L->flags[ka], fb = L->flags[kb];
+  PetscReal       eta_a, eta_b, a, k, qstar, qn;
+
+  if (!(fa & fb & SB_CELL_ACTIVE) || (fa & fb & SB_CELL_POOL)) return 0.0;
+  if (ha <= r->depth_threshold && hb <= r->depth_threshold) return 0.0;
+  eta_a = SbEta(L, ka, ha);
+  eta_b = SbEta(L, kb, hb);
+  if (!SbFaceSection(L, ka, kb, link, PetscMax(eta_a, eta_b), lf, r->n_overland, r->n_channel, &a, &k)) return 0.0;
+  if (a <= r->depth_threshold) return 0.0;
+  qstar = r->theta * q + 0.5 * (1.0 - r->theta) * (q_minus + q_plus) - SB_GRAVITY * a * dt * (eta_b - eta_a) / dist;
+  qn    = 2.0 * qstar / (1.0 + PetscSqrtReal(1.0 + 4.0 * SB_GRAVITY * dt * a * PetscAbsReal(qstar) / (k * k)));
+  /* Water enters the reservoir through its edge but leaves it only by its outflow rule. */
+  if (((fa & SB_CELL_POOL) && qn > 0) || ((fb & SB_CELL_POOL) && qn < 0)) qn = 0.0;
+  return qn;
+}
+
+/* Outlet discharge (m³/s) of local cell k from the list computed this step; 0 if not an outlet. */
+static inline PetscReal OutletQ(const SbRoutingLI *li, PetscInt k)
+{
+  PetscInt lo = 0, hi = li->nout - 1;
+
+  if (!(li->L.flags[k] & SB_CELL_OUTLET)) return 0.0;
+  while (lo <= hi) {
+    const PetscInt mid = (lo + hi) / 2;
+
+    if (li->out_l[mid] == k) return li->out_q[mid];
+    if (li->out_l[mid] < k) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return 0.0;
+}
+
+/* Limited discharges (m³/s) through the four faces of owned cell (i, j), local index k, positive
+   east and south, and its limited outlet discharge. */
+static inline void Limited(const SbRoutingLI *li, const SbGrid *g, PetscInt i, PetscInt j, PetscInt k, PetscReal *qe, PetscReal *qw, PetscReal *qs, PetscReal *qn, PetscReal *qo)
+{
+  const PetscInt  gxm = li->L.gxm;
+  const PetscReal *f = li->f;
+
+  *qe = li->qe[k] * g->dy_m;
+  if (*qe != 0) *qe *= *qe > 0 ? f[k] : f[k + 1];
+  *qw = 0;
+  if (i > 0) {
+    *qw = li->qe[k - 1] * g->dy_m;
+    if (*qw != 0) *qw *= *qw > 0 ? f[k - 1] : f[k];
+  }
+  *qs = li->qs[k] * SbSouthWidth(g, j);
+  if (*qs != 0) *qs *= *qs > 0 ? f[k] : f[k + gxm];
+  *qn = 0;
+  if (j > 0) {
+    *qn = li->qs[k - gxm] * SbSouthWidth(g, j - 1);
+    if (*qn != 0) *qn *= *qn > 0 ? f[k - gxm] : f[k];
+  }
+  *qo = f[k] * OutletQ(li, k);
+}
+
+static PetscErrorCode Step_LI(SbRouting r, PetscReal dt)
+{
+  SbRoutingLI          *li = (SbRoutingLI *)r->data;
+  SbGrid               *g  = r->grid;
+  SbState              *s  = r->state;
+  const SbRoutingLocal *L  = &li->L;
+  const SbCell        **xl;
+  SbCell              **xg;
+  const PetscInt        gxs = L->gxs, gys = L->gys, gxm = L->gxm;
+  const PetscInt        xs = g->xs, ys = g->ys, xe = g->xs + g->xm, ye = g->ys + g->ym;
+  PetscReal             outflow = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(r->ev_flux, 0, 0, 0, 0));
+  PetscCall(DMGlobalToLocal(li->da3, s->X, INSERT_VALUES, li->Xl));
+  PetscCall(DMDAVecGetArrayRead(li->da3, li->Xl, (void *)&xl));
+
+  /* 1. New discharges on the east and south faces of the owned cells and two rings around them. */
+  for (PetscInt j = PetscMax(ys - 2, 0); j < PetscMin(ye + 1, g->ny); j++) {
+    const PetscReal ls = SbSouthWidth(g, j);
+
+    for (PetscInt i = PetscMax(xs - 2, 0); i < PetscMin(xe + 1, g->nx); i++) {
+      const PetscInt k = (j - gys) * gxm + (i - gxs);
+      PetscReal      qe = 0.0, qs = 0.0;
+
+      if (L->flags[k] & SB_CELL_ACTIVE) {
+        const PetscReal h = xl[j][i].h;
+
+        if (i + 1 < g->nx) qe = FaceQ(r, L, k, k + 1, h, xl[j][i + 1].h, xl[j][i].qx, i > 0 ? xl[j][i - 1].qx : 0.0, xl[j][i + 1].qx, (L->flags[k] & SB_CELL_LINK_E) ? PETSC_TRUE : PETSC_FALSE, g->dx_m[j], g->dy_m, dt);
+        if (j + 1 < g->ny) qs = FaceQ(r, L, k, k + gxm, h, xl[j + 1][i].h, xl[j][i].qy, j > 0 ? xl[j - 1][i].qy : 0.0, xl[j + 1][i].qy, (L->flags[k] & SB_CELL_LINK_S) ? PETSC_TRUE : PETSC_FALSE, g->dy_m, ls, dt);
+      }
+      li->qe[k] = qe;
+      li->qs[k] = qs;
+    }
+  }
+  PetscCall(PetscLogEventEnd(r->ev_flux, 0, 0, 0, 0));
+
+  PetscCall(PetscLogEventBegin(r->ev_continuity, 0, 0, 0, 0));
+  /* 2. Outlets and limiter factors of the owned cells and one ring: the volume leaving a cell in
+        this step may not exceed the volume it holds. */
+  for (PetscInt c = 0; c < li->nout; c++) {
+    const PetscInt k = li->out_l[c], i = gxs + k % gxm, j = gys + k / gxm;
+
+    li->out_q[c] = SbOutletDischarge(L, k, xl[j][i].h, li->out_w[c], li->out_s[c], r->n_overland, r->n_channel);
+  }
+  for (PetscInt j = PetscMax(ys - 1, 0); j < PetscMin(ye + 1, g->ny); j++) {
+    const PetscReal ls = SbSouthWidth(g, j), ln = j > 0 ? SbSouthWidth(g, j - 1) : 0.0;
+
+    for (PetscInt i = PetscMax(xs - 1, 0); i < PetscMin(xe + 1, g->nx); i++) {
+      const PetscInt k = (j - gys) * gxm + (i - gxs);
+      PetscReal      out, vol;
+
+      if (!(L->flags[k] & SB_CELL_ACTIVE)) {
+        li->f[k] = 1.0;
+        continue;
+      }
+      out = PetscMax(li->qe[k], 0.0) * g->dy_m + PetscMax(li->qs[k], 0.0) * ls;
+      if (i > 0) out += PetscMax(-li->qe[k - 1], 0.0) * g->dy_m;
+      if (j > 0) out += PetscMax(-li->qs[k - gxm], 0.0) * ln;
+      out += OutletQ(li, k);
+      out *= dt;
+      vol      = xl[j][i].h * L->area[k];
+      li->f[k] = out > vol ? vol / out : 1.0;
+    }
+  }
+
+  /* 3. Continuity of the owned cells with the limited discharges. */
+  PetscCall(DMDAVecGetArray(s->da, s->X, &xg));
+  for (PetscInt j = ys; j < ye; j++) {
+    const PetscReal ls = SbSouthWidth(g, j);
+
+    for (PetscInt i = xs; i < xe; i++) {
+      const PetscInt k = (j - gys) * gxm + (i - gxs);
+      PetscReal      qe, qw, qs, qn, qo;
+
+      if (!(L->flags[k] & SB_CELL_ACTIVE)) continue;
+      Limited(li, g, i, j, k, &qe, &qw, &qs, &qn, &qo);
+      xg[j][i].h  = PetscMax(xl[j][i].h + dt * (qw - qe + qn - qs - qo) / L->area[k], 0.0);
+      xg[j][i].qx = qe / g->dy_m;
+      xg[j][i].qy = qs / ls;
+      outflow += dt * qo;
+    }
+  }
+  /* Gauges owned here: everything that leaves the gauge cell. */
+  for (PetscInt q = 0; q < g->ngauges; q++) {
+    if (r->gauge_k[q] < 0) continue;
+    {
+      const PetscInt i = g->gauges[q].col, j = g->gauges[q].row, k = (j - gys) * gxm + (i - gxs);
+      PetscReal      qe, qw, qs, qn, qo;
+
+      Limited(li, g, i, j, k, &qe, &qw, &qs, &qn, &qo);
+      r->gauge_step_v[q] += dt * (PetscMax(qe, 0.0) + PetscMax(-qw, 0.0) + PetscMax(qs, 0.0) + PetscMax(-qn, 0.0) + qo);
+    }
+  }
+  s->budget.outflow_m3 += outflow;
+  PetscCall(DMDAVecRestoreArray(s->da, s->X, &xg));
+  PetscCall(DMDAVecRestoreArrayRead(li->da3, li->Xl, (void *)&xl));
+  PetscCall(PetscLogEventEnd(r->ev_continuity, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbRoutingCreate_LocalInertial(SbRouting r)
+{
+  SbRoutingLI *li;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(&li));
+  r->data         = li;
+  r->ops.setup    = SetUp_LI;
+  r->ops.stabledt = StableDt_LI;
+  r->ops.step     = Step_LI;
+  r->ops.destroy  = Destroy_LI;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
