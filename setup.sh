@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # shuibao set-up: installs the Debian 12 packages when missing, builds, then
 #   ./setup.sh demo   runs the main job on the built-in default basin
-#   ./setup.sh test   runs the whole test suite, then again under ASan and UBSan (what CI runs)
+#   ./setup.sh test   runs the whole test suite, then again under ASan and UBSan, then replays the
+#                     fuzz corpus and fuzzes each parser for SB_FUZZ_SECONDS (60) (what CI runs)
 #   ./setup.sh build  only installs and builds
 set -euo pipefail
 
@@ -15,7 +16,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 # Everything the build, the tests and the Python post-processing need, from Debian 12 only.
 packages=(gcc make cmake pkg-config petsc-dev libhdf5-openmpi-dev libopenmpi-dev openmpi-bin
           libcjson-dev hdf5-tools python3 python3-numpy python3-h5py valgrind
-          netcdf-bin python3-netcdf4 python3-xarray python3-paraview python3-matplotlib)
+          netcdf-bin python3-netcdf4 python3-xarray python3-paraview python3-matplotlib
+          clang libclang-rt-14-dev)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -66,5 +68,14 @@ case "$mode" in
     ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 \
     LSAN_OPTIONS=suppressions="$here/tests/fuzz/lsan.supp":print_suppressions=0 \
       ctest --output-on-failure -j "$jobs" --timeout 900 -LE valgrind
+    # libFuzzer harnesses of the scenario parser and the raster reader (docs/fuzzing.md): replay
+    # the committed corpus, then fuzz each for SB_FUZZ_SECONDS, both at once on the cores.
+    fz="$build-fuzz"
+    mkdir -p "$fz"
+    CC=clang cmake -S "$here" -B "$fz" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSB_FUZZ=ON \
+      -DSB_FUZZ_SECONDS="${SB_FUZZ_SECONDS:-60}" > "$fz/cmake.log" 2>&1 || { cat "$fz/cmake.log"; exit 1; }
+    cmake --build "$fz" -j "$jobs" --target fuzz_scenario fuzz_raster
+    cd "$fz"
+    ctest --output-on-failure -j "$jobs" --timeout 900 -L fuzz
     ;;
 esac

@@ -1,5 +1,6 @@
 /* Reading mesh.h5 onto a DMDA whose ownership ranges balance active cells. */
 #include "grid.h"
+#include <stdint.h>
 #include "h5io.h"
 #include <unistd.h>
 #include <sys/stat.h>
@@ -210,11 +211,120 @@ static PetscErrorCode CheckMeshFile(MPI_Comm comm, const char *path)
 
       H5E_BEGIN_TRY { is = H5Fis_hdf5(path); } H5E_END_TRY;
       if (is <= 0) PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: not an HDF5 file (make one with `shuibao mesh`)", path));
+      else {
+        /* A file cut short (a copy or a write that did not finish) has a good signature but no
+           longer opens: say so here, once for every rank, rather than as an HDF5 failure. */
+        hid_t f;
+
+        H5E_BEGIN_TRY { f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT); } H5E_END_TRY;
+        if (f < 0) PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: the HDF5 file does not open (truncated or damaged; rebuild it with `shuibao mesh`)", path));
+        else SbCallHDF5(H5Fclose(f));
+      }
     }
   }
   PetscCallMPI(MPI_Bcast(msg, (int)sizeof(msg), MPI_CHAR, 0, comm));
   PetscCheck(msg[0] == 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s", msg);
   PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The checks of the mesh's fields, in the order they are reported. */
+enum { CHK_MASK, CHK_AREA, CHK_ELEV, CHK_SLOPE, CHK_FDIR, CHK_FDIR_TARGET, CHK_SOIL, CHK_LANDUSE, CHK_REGION, CHK_ACC, CHK_COUNT };
+
+/* Collective. Every active cell's fields must be usable: a damaged or hand-made mesh otherwise
+   gives NaN far from its cause. Each rank finds the first bad cell of each check in its block;
+   one reduction gives every rank the first bad cell of the grid (row-major), so all ranks stop
+   with the same one-line error naming the file, the field, the cell and the value. */
+static PetscErrorCode ValidateFields(SbGrid *g)
+{
+  static const char *what[CHK_COUNT] = {
+    "/mask: expected 0 or 1",
+    "/cell_area: expected a positive finite area (m2) at an active cell",
+    "/elevation: expected a finite number at an active cell (NaN, Inf or no-data)",
+    "/slope: expected a finite number >= 0 at an active cell",
+    "/flow_direction: expected a D8 code 0 (outlet), 1, 2, 4, ..., 128 at an active cell",
+    "/flow_direction: points off the grid or to an inactive cell",
+    "/soil: expected a texture class 1-11 at an active cell",
+    "/landuse: expected a land-use class 1-7 at an active cell",
+    "/region: expected a region id 1..nregions at an active cell",
+    "/flow_accumulation: expected a finite number >= the cell's own area at an active cell",
+  };
+  const PetscScalar *mk, *ar, *el, *sl, *fd, *so, *lu, *rg, *fa;
+  PetscScalar      **gm;
+  Vec                lmask;
+  PetscInt64         first[CHK_COUNT];
+  PetscReal          value[CHK_COUNT];
+  const PetscInt64   none = INT64_MAX;
+
+  PetscFunctionBeginUser;
+  for (PetscInt c = 0; c < CHK_COUNT; c++) first[c] = none;
+  PetscCall(DMGetLocalVector(g->da, &lmask));
+  PetscCall(DMGlobalToLocal(g->da, g->mask, INSERT_VALUES, lmask));
+  PetscCall(DMDAVecGetArrayRead(g->da, lmask, &gm));
+  PetscCall(VecGetArrayRead(g->mask, &mk));
+  PetscCall(VecGetArrayRead(g->cell_area, &ar));
+  PetscCall(VecGetArrayRead(g->elevation, &el));
+  PetscCall(VecGetArrayRead(g->slope, &sl));
+  PetscCall(VecGetArrayRead(g->flow_direction, &fd));
+  PetscCall(VecGetArrayRead(g->soil, &so));
+  PetscCall(VecGetArrayRead(g->landuse, &lu));
+  PetscCall(VecGetArrayRead(g->region, &rg));
+  PetscCall(VecGetArrayRead(g->flow_accumulation, &fa));
+  for (PetscInt j = g->ys, k = 0; j < g->ys + g->ym; j++)
+    for (PetscInt i = g->xs; i < g->xs + g->xm; i++, k++) {
+      const PetscInt64 at = (PetscInt64)j * g->nx + i;
+      PetscBool        bad[CHK_COUNT] = {PETSC_FALSE};
+      PetscReal        val[CHK_COUNT] = {0};
+      PetscInt         di, dj;
+
+      bad[CHK_MASK] = !(mk[k] == 0 || mk[k] == 1);
+      val[CHK_MASK] = mk[k];
+      if (mk[k] == 1) {
+        bad[CHK_AREA]    = !(PetscIsNormalReal(ar[k]) && ar[k] > 0);
+        bad[CHK_ELEV]    = PetscIsInfOrNanReal(el[k]);
+        bad[CHK_SLOPE]   = !(sl[k] >= 0 && !PetscIsInfOrNanReal(sl[k]));
+        bad[CHK_FDIR]    = !(fd[k] == 0 || SbD8Offset((PetscInt)fd[k], &di, &dj)) || fd[k] != (PetscInt)fd[k];
+        bad[CHK_SOIL]    = !(so[k] >= 1 && so[k] <= SB_SOIL_COUNT - 1 && so[k] == (PetscInt)so[k]);
+        bad[CHK_LANDUSE] = !(lu[k] >= 1 && lu[k] <= SB_LU_COUNT - 1 && lu[k] == (PetscInt)lu[k]);
+        bad[CHK_REGION]  = !(rg[k] >= 1 && rg[k] <= g->nregions && rg[k] == (PetscInt)rg[k]);
+        bad[CHK_ACC]     = !(fa[k] >= ar[k] * (1 - 1e-9) && !PetscIsInfOrNanReal(fa[k]));
+        if (!bad[CHK_FDIR] && fd[k] != 0) {
+          SbD8Offset((PetscInt)fd[k], &di, &dj);
+          bad[CHK_FDIR_TARGET] = !(i + di >= 0 && i + di < g->nx && j + dj >= 0 && j + dj < g->ny && gm[j + dj][i + di] == 1);
+        }
+        val[CHK_AREA] = ar[k], val[CHK_ELEV] = el[k], val[CHK_SLOPE] = sl[k], val[CHK_FDIR] = fd[k], val[CHK_FDIR_TARGET] = fd[k];
+        val[CHK_SOIL] = so[k], val[CHK_LANDUSE] = lu[k], val[CHK_REGION] = rg[k], val[CHK_ACC] = fa[k];
+      }
+      for (PetscInt c = 0; c < CHK_COUNT; c++)
+        if (bad[c] && first[c] == none) {
+          first[c] = at;
+          value[c] = val[c];
+        }
+    }
+  PetscCall(VecRestoreArrayRead(g->mask, &mk));
+  PetscCall(VecRestoreArrayRead(g->cell_area, &ar));
+  PetscCall(VecRestoreArrayRead(g->elevation, &el));
+  PetscCall(VecRestoreArrayRead(g->slope, &sl));
+  PetscCall(VecRestoreArrayRead(g->flow_direction, &fd));
+  PetscCall(VecRestoreArrayRead(g->soil, &so));
+  PetscCall(VecRestoreArrayRead(g->landuse, &lu));
+  PetscCall(VecRestoreArrayRead(g->region, &rg));
+  PetscCall(VecRestoreArrayRead(g->flow_accumulation, &fa));
+  PetscCall(DMDAVecRestoreArrayRead(g->da, lmask, &gm));
+  PetscCall(DMRestoreLocalVector(g->da, &lmask));
+
+  {
+    PetscInt64 gfirst[CHK_COUNT];
+    PetscReal  v = 0;
+    PetscInt   c;
+
+    PetscCallMPI(MPI_Allreduce(first, gfirst, CHK_COUNT, MPIU_INT64, MPI_MIN, g->comm));
+    for (c = 0; c < CHK_COUNT && gfirst[c] == none; c++) {}
+    if (c == CHK_COUNT) PetscFunctionReturn(PETSC_SUCCESS);
+    /* the owner of the cell contributes its value; NaN survives the sum */
+    if (first[c] == gfirst[c]) v = value[c];
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPIU_REAL, MPI_SUM, g->comm));
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s: row %lld, column %lld has %g", g->path, what[c], (long long)(gfirst[c] / g->nx), (long long)(gfirst[c] % g->nx), (double)v);
+  }
 }
 
 PetscErrorCode SbGridCreate(MPI_Comm comm, const char *path, SbGrid **grid)
@@ -311,24 +421,21 @@ PetscErrorCode SbGridCreate(MPI_Comm comm, const char *path, SbGrid **grid)
   PetscCall(ReadRegions(g, file));
   SbCallHDF5(H5Fclose(file));
 
+  PetscCall(ValidateFields(g));
   {
-    const PetscScalar *mk, *ar, *el;
+    const PetscScalar *mk, *ar;
     PetscReal          area = 0;
     PetscInt           nloc = 0, nown = g->xm * g->ym;
 
     PetscCall(VecGetArrayRead(g->mask, &mk));
     PetscCall(VecGetArrayRead(g->cell_area, &ar));
-    PetscCall(VecGetArrayRead(g->elevation, &el));
     for (PetscInt k = 0; k < nown; k++)
       if (mk[k] != 0) {
-        PetscCheck(PetscIsNormalReal(ar[k]) && ar[k] > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /cell_area: not a positive number at an active cell", path);
-        PetscCheck(!PetscIsInfOrNanReal(el[k]), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /elevation: NaN or Inf at an active cell", path);
         nloc++;
         area += ar[k];
       }
     PetscCall(VecRestoreArrayRead(g->mask, &mk));
     PetscCall(VecRestoreArrayRead(g->cell_area, &ar));
-    PetscCall(VecRestoreArrayRead(g->elevation, &el));
     g->nactive_local = nloc;
     local[0]         = nloc;
     local[1]         = nloc;

@@ -236,6 +236,8 @@ PetscErrorCode SbRasterParse(const char *name, const char *text, SbRaster **rast
   PetscFunctionBeginUser;
   *raster = NULL;
   PetscCall(PetscNew(&r));
+  /* A UTF-8 byte-order mark, as Windows editors and some GIS exports write, is not content. */
+  if (!strncmp(text, "\xEF\xBB\xBF", 3)) text += 3;
   /* Free what was allocated before passing an input error on, so a failed read leaks nothing. */
   ierr = ParseInto(name, text, r);
   if (ierr) {

@@ -96,3 +96,10 @@ foreach(np 1 2 4)
   sb_test(assessment.run_np${np} mpi ${SB_RUNCASE} --np ${np} -- ${SB_EXE} run ${CMAKE_SOURCE_DIR}/scenarios/assessment.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/assessment_np${np}.h5 --quiet -malloc_debug -malloc_dump)
   set_tests_properties(assessment.run_np${np} PROPERTIES FIXTURES_REQUIRED synth2km PROCESSORS ${np})
 endforeach()
+
+# The bad-input corpus (tests/rasters/bad and meshes damaged one field at a time from the 2 km
+# basin): one line naming file and field, non-zero exit, no output, no rank hanging; 1 and 2 ranks.
+foreach(np 1 2)
+  sb_test(bad.inputs_np${np} bad ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/bad_inputs.py --np ${np} --mpiexec ${MPIEXEC_EXECUTABLE} --exe ${SB_EXE} --scenario ${SB_STORM}/scenario.json --good-mesh ${SB_REG}/synth2km.h5 --workdir ${SB_REG})
+  set_tests_properties(bad.inputs_np${np} PROPERTIES FIXTURES_REQUIRED synth2km PROCESSORS ${np})
+endforeach()
