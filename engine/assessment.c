@@ -16,6 +16,7 @@ struct _p_SbAssessment {
   SbCsleParams         csle;
   SbConnectivityParams conn;
   PetscReal            tolerance;
+  PetscReal            target[2]; /* conservation-rate targets for 2025 and 2035 (fraction) */
   char                 r_source[160]; /* how R was obtained */
   SbD8                 d8;
   Vec                  landuse, A, cls, W, tan_slope, lambda, LS, ic, sdr, exported, passing;
@@ -205,6 +206,8 @@ PetscErrorCode SbAssessmentCreate(SbGrid *g, const SbScenario *sc, SbAssessment 
   a->grid   = g;
   a->sc     = sc;
   a->tolerance = sc->as_tolerance_t_km2_a;
+  a->target[0] = sc->as_target_2025;
+  a->target[1] = sc->as_target_2035;
   PetscCall(SbCsleDefaultTables(&a->csle.tables));
   PetscCall(OverrideTable(sc, "b_by_landuse", sc->as_nb, sc->as_b, a->csle.tables.b));
   PetscCall(OverrideTable(sc, "e_by_landuse", sc->as_ne, sc->as_e, a->csle.tables.e));
@@ -321,7 +324,7 @@ static PetscErrorCode OpenOrCreate(hid_t loc, const char *name, hid_t *grp)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode WriteStats(hid_t grp, const SbAssessmentStats *s, PetscReal tolerance)
+static PetscErrorCode WriteStats(hid_t grp, const SbAssessmentStats *s, PetscReal tolerance, const PetscReal target[2])
 {
   char name[64], zh[256] = "";
 
@@ -330,6 +333,8 @@ static PetscErrorCode WriteStats(hid_t grp, const SbAssessmentStats *s, PetscRea
   PetscCall(SbH5WriteAttrDouble(grp, "soil_loss", s->soil_loss_t_a));
   PetscCall(SbH5WriteAttrDouble(grp, "mean_soil_loss_t_km2_a", s->mean_t_km2_a));
   PetscCall(SbH5WriteAttrDouble(grp, "area_km2", s->area_km2));
+  PetscCall(SbH5WriteAttrDouble(grp, "target_2025", target[0]));
+  PetscCall(SbH5WriteAttrDouble(grp, "target_2035", target[1]));
   for (PetscInt c = 0; c < SB_EROSION_CLASSES; c++) {
     PetscCall(PetscSNPrintf(name, sizeof(name), "area_class_%s", SbErosionClassNames[c]));
     PetscCall(SbH5WriteAttrDouble(grp, name, s->area_class_km2[c]));
@@ -341,7 +346,7 @@ static PetscErrorCode WriteStats(hid_t grp, const SbAssessmentStats *s, PetscRea
   PetscCall(SbH5WriteAttrString(grp, "class_names_zh", zh));
   PetscCall(PetscSNPrintf(zh, sizeof(zh), "SL 190-2007, t km-2 a-1: slight < %g <= light < 2500 <= moderate < 5000 <= intense < 8000 <= very_intense < 15000 <= severe", (double)tolerance));
   PetscCall(SbH5WriteAttrString(grp, "class_bounds", zh));
-  PetscCall(SbH5WriteAttrString(grp, "units", "conservation_rate: 1; soil_loss: t a-1; mean_soil_loss_t_km2_a: t km-2 a-1; area_km2 and area_class_*: km2"));
+  PetscCall(SbH5WriteAttrString(grp, "units", "conservation_rate, target_2025, target_2035: 1; soil_loss: t a-1; mean_soil_loss_t_km2_a: t km-2 a-1; area_km2 and area_class_*: km2"));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -361,7 +366,7 @@ PetscErrorCode SbAssessmentWrite(SbAssessment a, SbOutput out)
   PetscCall(SbOutputGetFile(out, &file));
   PetscCall(OpenOrCreate(file, "summary", &sum));
   PetscCall(OpenOrCreate(sum, "basin", &grp));
-  PetscCall(WriteStats(grp, &a->stats[0], a->tolerance));
+  PetscCall(WriteStats(grp, &a->stats[0], a->tolerance, a->target));
   PetscCall(SbH5WriteAttrDouble(grp, "rainfall_erosivity_mj_mm_ha_h_a", a->csle.r));
   PetscCall(SbH5WriteAttrString(grp, "rainfall_erosivity_source", a->r_source));
   PetscCall(SbH5WriteAttrDouble(grp, "tolerance_t_km2_a", a->tolerance));
@@ -371,7 +376,7 @@ PetscErrorCode SbAssessmentWrite(SbAssessment a, SbOutput out)
   for (PetscInt r = 1; r <= g->nregions; r++) {
     PetscCall(OpenOrCreate(grp, g->region_names[r - 1], &sub));
     PetscCall(SbH5WriteAttrInt(sub, "id", (long long)r));
-    PetscCall(WriteStats(sub, &a->stats[r], a->tolerance));
+    PetscCall(WriteStats(sub, &a->stats[r], a->tolerance, a->target));
     SbCallHDF5(H5Gclose(sub));
   }
   SbCallHDF5(H5Gclose(grp));

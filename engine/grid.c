@@ -246,7 +246,7 @@ static PetscErrorCode ValidateFields(SbGrid *g)
     "/soil: expected a texture class 1-11 at an active cell",
     "/landuse: expected a land-use class 1-7 at an active cell",
     "/region: expected a region id 1..nregions at an active cell",
-    "/flow_accumulation: expected a finite number >= the cell's own area at an active cell",
+    "/flow_accumulation: expected a finite number >= 0 (m2) at an active cell",
   };
   const PetscScalar *mk, *ar, *el, *sl, *fd, *so, *lu, *rg, *fa;
   PetscScalar      **gm;
@@ -286,7 +286,7 @@ static PetscErrorCode ValidateFields(SbGrid *g)
         bad[CHK_SOIL]    = !(so[k] >= 1 && so[k] <= SB_SOIL_COUNT - 1 && so[k] == (PetscInt)so[k]);
         bad[CHK_LANDUSE] = !(lu[k] >= 1 && lu[k] <= SB_LU_COUNT - 1 && lu[k] == (PetscInt)lu[k]);
         bad[CHK_REGION]  = !(rg[k] >= 1 && rg[k] <= g->nregions && rg[k] == (PetscInt)rg[k]);
-        bad[CHK_ACC]     = !(fa[k] >= ar[k] * (1 - 1e-9) && !PetscIsInfOrNanReal(fa[k]));
+        bad[CHK_ACC]     = !(fa[k] >= 0 && !PetscIsInfOrNanReal(fa[k]));
         if (!bad[CHK_FDIR] && fd[k] != 0) {
           SbD8Offset((PetscInt)fd[k], &di, &dj);
           bad[CHK_FDIR_TARGET] = !(i + di >= 0 && i + di < g->nx && j + dj >= 0 && j + dj < g->ny && gm[j + dj][i + di] == 1);

@@ -62,6 +62,7 @@ typedef struct {
   int        mode;                  /* "mode": SB_MODE_SIMULATION or SB_MODE_ASSESSMENT */
   PetscBool  assessment_present;    /* the scenario has an "assessment" object */
   PetscReal  as_tolerance_t_km2_a;  /* "assessment.tolerance_t_km2_a" */
+  PetscReal  as_target_2025, as_target_2035; /* "assessment.target_2025", "assessment.target_2035": conservation rate targets (fraction) */
   PetscInt   as_ndaily;             /* "assessment.rain.daily_mm" (0: not given) */
   PetscReal *as_daily_mm;
   char       as_daily_csv[PETSC_MAX_PATH_LEN]; /* "assessment.rain.daily_csv" ("" : not given) */

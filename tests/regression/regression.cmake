@@ -94,8 +94,15 @@ foreach(np 1 2 4)
   sb_test(assessment.d8_np${np} mpi ${SB_RUNCASE} --np ${np} -- $<TARGET_FILE:test_d8> -malloc_debug -malloc_dump)
   set_tests_properties(assessment.d8_np${np} PROPERTIES PROCESSORS ${np})
   sb_test(assessment.run_np${np} mpi ${SB_RUNCASE} --np ${np} -- ${SB_EXE} run ${CMAKE_SOURCE_DIR}/scenarios/assessment.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/assessment_np${np}.h5 --quiet -malloc_debug -malloc_dump)
-  set_tests_properties(assessment.run_np${np} PROPERTIES FIXTURES_REQUIRED synth2km PROCESSORS ${np})
+  set_tests_properties(assessment.run_np${np} PROPERTIES FIXTURES_REQUIRED synth2km FIXTURES_SETUP assessment_np${np} PROCESSORS ${np})
 endforeach()
+
+# shuibao compare in md, csv and json against known answers (tests/regression/check_compare.py):
+# the assessment with twice the erosivity doubles every soil loss and sediment export.
+sb_test(assessment.run_r2 mpi ${SB_RUNCASE} --np 2 -- ${SB_EXE} run ${CMAKE_SOURCE_DIR}/tests/regression/assessment_r2/scenario.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/assessment_r2.h5 --quiet)
+set_tests_properties(assessment.run_r2 PROPERTIES FIXTURES_REQUIRED synth2km FIXTURES_SETUP assessment_r2 PROCESSORS 2)
+sb_test(compare.assessment output ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_compare.py ${SB_EXE} ${SB_REG}/assessment_np1.h5 ${SB_REG}/assessment_r2.h5 ${SB_REG}/storm_np1.h5)
+set_tests_properties(compare.assessment PROPERTIES FIXTURES_REQUIRED "assessment_np1;assessment_r2;storm_np1")
 
 # The bad-input corpus (tests/rasters/bad and meshes damaged one field at a time from the 2 km
 # basin): one line naming file and field, non-zero exit, no output, no rank hanging; 1 and 2 ranks.

@@ -57,8 +57,12 @@ static PetscErrorCode MakeMesh(const char *path, PetscInt nx, PetscInt ny, Petsc
         m->mask[k]           = 1;
         m->elevation[k]      = z((c + 0.5) * cell, (r + 0.5) * cell, ctx);
         m->flow_direction[k] = (r == orow && c == ocol) ? 0 : SB_D8_E;
+        /* the east column drains along the edge to the outlet (never off the grid) */
+        if (c == nx - 1 && !(r == orow && c == ocol)) m->flow_direction[k] = orow < 0 ? SB_D8_W : (r < orow ? SB_D8_S : SB_D8_N);
         m->slope[k]          = oslope;
         m->region[k]         = 1;
+        m->soil[k]           = SB_SOIL_LOAM;
+        m->landuse[k]        = SB_LU_FOREST;
       }
     m->ngauges = 1;
     PetscCall(PetscCalloc1(1, &m->gauges));
