@@ -63,7 +63,7 @@ static const struct {
   {"duration_zero.json", "duration_zero.json: time.duration_h: expected a number in (0, 1000000] (h), got 0"},
   {"duration_negative.json", "duration_negative.json: time.duration_h: expected a number in (0, 1000000] (h), got -24"},
   {"enum_typo.json", "enum_typo.json: routing.scheme: expected one of \"local-inertial\", \"diffusive-wave\", got \"local_inertial\""},
-  {"enum_rain_type.json", "enum_rain_type.json: forcing.rain.type: expected one of \"uniform\", got \"Uniform\""},
+  {"enum_rain_type.json", "enum_rain_type.json: forcing.rain.type: expected one of \"uniform\", \"gauges\", \"chicago\", \"alternating-block\", \"generator\", got \"Uniform\""},
   {"date_not_leap.json", "date_not_leap.json: time.start: expected a date-time \"YYYY-MM-DDThh:mm:ss\", got \"2021-02-29T00:00:00\""},
   {"date_format.json", "date_format.json: time.start: expected a date-time \"YYYY-MM-DDThh:mm:ss\", got \"2021-07-20 08:00\""},
   {"date_hour.json", "date_hour.json: time.start: expected a date-time \"YYYY-MM-DDThh:mm:ss\", got \"2021-07-20T24:00:00\""},
