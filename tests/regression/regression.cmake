@@ -96,3 +96,22 @@ foreach(np 1 2 4)
   sb_test(assessment.run_np${np} mpi ${SB_RUNCASE} --np ${np} -- ${SB_EXE} run ${CMAKE_SOURCE_DIR}/scenarios/assessment.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/assessment_np${np}.h5 --quiet -malloc_debug -malloc_dump)
   set_tests_properties(assessment.run_np${np} PROPERTIES FIXTURES_REQUIRED synth2km PROCESSORS ${np})
 endforeach()
+
+# Forcing (docs/hydrology.md, "Forcing"): the forcing unit test at 2 ranks (gauge weights on a split
+# grid); gauge rain from a CSV (the one rain that varies per cell) and the design storm of
+# scenarios/design-storm.json (its volume is the IDF depth) at 1, 2 and 4 ranks.
+sb_test(unit.test_forcing_np2 mpi ${SB_RUNCASE} --np 2 -- $<TARGET_FILE:test_forcing> -malloc_debug -malloc_dump)
+set_tests_properties(unit.test_forcing_np2 PROPERTIES PROCESSORS 2)
+foreach(case gauges design)
+  if(case STREQUAL "gauges")
+    set(dir ${CMAKE_SOURCE_DIR}/tests/regression/forcing)
+  else()
+    set(dir ${CMAKE_SOURCE_DIR}/tests/regression/design)
+  endif()
+  foreach(np 1 2 4)
+    sb_test(run.${case}_np${np} mpi ${SB_RUNCASE} --np ${np} -- ${SB_EXE} run ${dir}/scenario.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/${case}_np${np}.h5 --quiet -malloc_debug -malloc_dump)
+    set_tests_properties(run.${case}_np${np} PROPERTIES FIXTURES_REQUIRED synth2km FIXTURES_SETUP ${case}_np${np} PROCESSORS ${np})
+  endforeach()
+  sb_test(run.${case}_ranks_equal mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/compare_ranks.py ${dir} ${SB_REG}/${case}_np1.h5 ${SB_REG}/${case}_np2.h5 ${SB_REG}/${case}_np4.h5)
+  set_tests_properties(run.${case}_ranks_equal PROPERTIES FIXTURES_REQUIRED "${case}_np1;${case}_np2;${case}_np4")
+endforeach()
