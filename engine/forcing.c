@@ -689,16 +689,34 @@ static PetscInt Step(SbForcing f, PetscReal t_s)
   return k;
 }
 
-PetscErrorCode SbForcingRainAt(SbForcing f, PetscReal t_s, PetscReal *mean_m_s, PetscReal *next_change_s)
+/* Basin mean (mm/h) of step k: the stations' values weighted by their area-weighted mean weights. */
+static PetscReal StepMean(SbForcing f, PetscInt k)
 {
   PetscReal mean = 0;
 
+  for (PetscInt q = 0; q < f->ng; q++) mean += f->wbar[q] * f->v_mm_h[k * f->ng + q];
+  return mean;
+}
+
+PetscErrorCode SbForcingRainAt(SbForcing f, PetscReal t_s, PetscReal *mean_m_s, PetscReal *next_change_s)
+{
   PetscFunctionBeginUser;
   f->k = Step(f, t_s);
-  for (PetscInt q = 0; q < f->ng; q++) mean += f->wbar[q] * f->v_mm_h[f->k * f->ng + q];
   /* mm/h to m/s: 1 mm/h = 1e-3 m / 3600 s */
-  *mean_m_s      = mean / 3.6e6;
+  *mean_m_s      = StepMean(f, f->k) / 3.6e6;
   *next_change_s = f->k + 1 < f->n ? f->t_s[f->k + 1] : PETSC_MAX_REAL;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbForcingBasinDepth(SbForcing f, PetscReal t0_s, PetscReal t1_s, PetscReal *mm)
+{
+  PetscFunctionBeginUser;
+  *mm = 0;
+  for (PetscInt k = 0; k < f->n; k++) {
+    const PetscReal lo = PetscMax(t0_s, f->t_s[k]), hi = PetscMin(t1_s, k + 1 < f->n ? f->t_s[k + 1] : PETSC_MAX_REAL);
+
+    if (hi > lo) *mm += StepMean(f, k) * (hi - lo) / 3600.0;
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

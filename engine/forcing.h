@@ -32,6 +32,10 @@ PETSC_EXTERN PetscErrorCode SbForcingRainApply(SbForcing f, SbState *state, Pets
    output, not for every step. */
 PETSC_EXTERN PetscErrorCode SbForcingRain(SbForcing f, PetscReal t_s, Vec rain_m_s);
 
+/* Depth (mm) of the basin-mean rain between t0_s and t1_s (e.g. daily totals for the annual
+   assessment). Not collective; leaves the time loop's cursor alone. */
+PETSC_EXTERN PetscErrorCode SbForcingBasinDepth(SbForcing f, PetscReal t0_s, PetscReal t1_s, PetscReal *mm);
+
 /* Potential evapotranspiration, for the vertical water balance. The rate is uniform over the basin
    and constant over each calendar day of the scenario's clock (time.start is local time): the daily
    amount ET0 (mm/d) spread evenly, rate = ET0 / 8.64e7 m/s. Without "forcing.pet" the rate is 0.

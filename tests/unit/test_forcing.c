@@ -177,6 +177,11 @@ static PetscErrorCode TestStorms(void)
     }
     CHECKF(r0 == 0 && n0 == 7200, "Chicago forcing: dry until the start at 2 h (next change %.0f s)", (double)n0);
     CHECKF(Near(depth, SbIdfDepth(a, b, c, D), 1e-13), "Chicago forcing holds %.6f mm, P(120 min) = %.6f mm", (double)depth, (double)SbIdfDepth(a, b, c, D));
+    PetscCall(SbForcingBasinDepth(f, 0, sc.duration_s, &depth));
+    CHECKF(Near(depth, SbIdfDepth(a, b, c, D), 1e-13), "SbForcingBasinDepth of the Chicago forcing: %.6f mm", (double)depth);
+    /* peak at 0.4 x 120 = 48 min; the 20 min holding it at 0.4 (40 to 60 min) are whole blocks */
+    PetscCall(SbForcingBasinDepth(f, 7200 + 40 * 60, 7200 + 60 * 60, &depth));
+    CHECKF(Near(depth, SbIdfDepth(a, b, c, 20), 1e-12), "SbForcingBasinDepth over the 20 min around the peak (r = 0.4): %.6f mm = P(20 min) %.6f mm", (double)depth, (double)SbIdfDepth(a, b, c, 20));
   }
   PetscCall(SbForcingDestroy(&f));
   PetscFunctionReturn(PETSC_SUCCESS);
