@@ -109,7 +109,9 @@ PetscErrorCode SbForcingPETAt(SbForcing f, PetscReal t_s, PetscReal *pet_m_s, Pe
     const PetscReal ra = SbExtraterrestrialRadiation(sc->pet_latitude_deg, doy);
 
     if (f->pet_nday) {
-      const PetscInt i = day - f->pet_day0; /* inside the file: checked at set-up */
+      PetscInt i = day - f->pet_day0; /* inside the file: checked at set-up */
+
+      if (i == f->pet_nday && day - 1 == DayOf(f, f->sc->duration_s - 1e-6)) i--; /* the end of a run that ends at midnight */
 
       PetscCheck(i >= 0 && i < f->pet_nday, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "PET asked for a day outside %s", sc->pet_csv);
       mm_d = SbHargreaves(f->pet_tmin[i], f->pet_tmax[i], ra);

@@ -21,8 +21,9 @@ typedef struct {
   char      start[32];  /* "time.start", ISO 8601 "YYYY-MM-DDThh:mm:ss", default "2000-01-01T00:00:00" */
   PetscReal duration_s; /* "time.duration_h" (> 0, <= 1e6 h), in seconds */
 
-  /* "forcing.rain": piecewise-constant uniform rain, intensity_mm_h[i] from time_s[i] to time_s[i+1]
-     (the last one to the end). time_s[0] == 0, strictly increasing. */
+  /* "forcing.rain": inline series, intensity_mm_h[i] from time_s[i] to time_s[i+1] (the last one to
+     the end). time_s[0] == 0, strictly increasing. Other kinds of rain: the forcing block below;
+     engine/forcing.c turns every kind into one series (SbForcing). */
   int        rain_type;      /* "forcing.rain.type": SbRainType */
   PetscInt   nrain;
   PetscReal *rain_time_s;    /* from "forcing.rain.time_h" */
