@@ -11,8 +11,9 @@
       0.3, 0.5, 1; the blocks hold the same depths; for the alternating block the largest sum of k
       consecutive blocks equals P(k Δt) for every k; the whole storm holds P(D).
    4. Weather generator: 400 years; per month the transition frequencies (p_wd, p_ww), the wet-day
-      frequency and the mean wet-day amount against the parameters, each within 4 standard
-      errors computed from the sample size (see the tolerances below); determinism by seed.
+      frequency, the mean and the variance of wet-day amounts against the parameters, each within
+      4 standard errors computed from the sample size (see the tolerances below); determinism by
+      seed; a run starting at 08:00 holds the day blocks clipped to it.
    5. CSV series: a good file gives the same series as inline; malformed text, NaN, negative
       values, times not increasing, a wrong column count, a missing file each give one line naming
       the file, line and column.
@@ -202,7 +203,7 @@ static PetscErrorCode TestGenerator(void)
   PetscReal     *mm, *mm2, *prob;
   PetscInt      *sh, *dh, *sh2, *dh2, bad_block = 0, differ = 0;
   PetscInt       ndry[12] = {0}, kdw[12] = {0}, nwet[12] = {0}, kww[12] = {0}, ndays[12] = {0}, wetdays[12] = {0};
-  PetscReal      sum[12] = {0}, expect_wet[12] = {0}, prev = 0;
+  PetscReal      sum[12] = {0}, sum2[12] = {0}, expect_wet[12] = {0}, prev = 0;
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc4(nd, &mm, nd, &sh, nd, &dh, nd, &prob));
@@ -239,6 +240,7 @@ static PetscErrorCode TestGenerator(void)
     if (mm[i] > 0) {
       wetdays[m]++;
       sum[m] += mm[i];
+      sum2[m] += mm[i] * mm[i];
       if (dh[i] < 1 || dh[i] > p.max_duration_h || sh[i] < 0 || sh[i] + dh[i] > 24) bad_block++;
     }
     if (i > 0) {
@@ -267,6 +269,12 @@ static PetscErrorCode TestGenerator(void)
     CHECKF(PetscAbsReal(pwd - p.p_wd[m]) < 4 * se_wd, "month %2d: p_wd %.4f, parameter %.4f, |diff| %.4f < 4 se = %.4f (n = %" PetscInt_FMT " dry days)", (int)m + 1, (double)pwd, (double)p.p_wd[m], (double)PetscAbsReal(pwd - p.p_wd[m]), (double)(4 * se_wd), ndry[m]);
     CHECKF(PetscAbsReal(pww - p.p_ww[m]) < 4 * se_ww, "month %2d: p_ww %.4f, parameter %.4f, |diff| %.4f < 4 se = %.4f (n = %" PetscInt_FMT " wet days)", (int)m + 1, (double)pww, (double)p.p_ww[m], (double)PetscAbsReal(pww - p.p_ww[m]), (double)(4 * se_ww), nwet[m]);
     CHECKF(PetscAbsReal((PetscReal)wetdays[m] / ndays[m] - pi) < 4 * se_f, "month %2d: wet-day frequency %.4f, from the chain %.4f, |diff| < 4 se = %.4f", (int)m + 1, (double)wetdays[m] / ndays[m], (double)pi, (double)(4 * se_f));
+    /* variance mu^2 / k: a gamma's excess kurtosis is 6/k, so the sample variance has se
+       sigma^2 sqrt((2 + 6/k) / n) */
+    const PetscReal var = (sum2[m] - wetdays[m] * mean * mean) / (wetdays[m] - 1), var_p = p.mean_mm[m] * p.mean_mm[m] / p.shape[m];
+    const PetscReal se_var = var_p * PetscSqrtReal((2 + 6 / p.shape[m]) / wetdays[m]);
+
+    CHECKF(PetscAbsReal(var - var_p) < 4 * se_var, "month %2d: variance of wet-day rain %.2f mm2, mean^2/shape %.2f, |diff| < 4 se = %.2f", (int)m + 1, (double)var, (double)var_p, (double)(4 * se_var));
     CHECKF(PetscAbsReal(mean - p.mean_mm[m]) < 4 * se_mu, "month %2d: mean wet-day rain %.3f mm, parameter %.3f, |diff| %.3f < 4 se = %.3f", (int)m + 1, (double)mean, (double)p.mean_mm[m], (double)PetscAbsReal(mean - p.mean_mm[m]), (double)(4 * se_mu));
   }
   PetscCall(PetscFree4(mm, sh, dh, prob));
@@ -311,6 +319,44 @@ static PetscErrorCode TestGenerator(void)
     }
     for (int i = 0; i < 30; i++) want += dmm[i];
     CHECKF(Near(depth, want, 1e-12) && want > 0, "generator forcing, June 2021: series holds %.6f mm, the generated days %.6f mm", (double)depth, (double)want);
+  }
+  /* a run from 08:00 for 3 days: the blocks clipped to [8 h, 80 h) of the calendar days */
+  {
+    SbScenario sc;
+    SbForcing  f;
+    PetscReal  gp[4][12], depth, want = 0, dmm[4];
+    PetscInt   dsh[4], ddh[4];
+    SbWeatherParams q = p;
+
+    Base(&sc);
+    snprintf(sc.start, sizeof(sc.start), "2021-07-01T08:00:00");
+    sc.duration_s = 3 * 86400.0;
+    sc.rain_type  = SB_RAIN_GENERATOR;
+    for (int m = 0; m < 12; m++) {
+      gp[0][m] = 0.9; /* wet almost every day, so that blocks cross 08:00 */
+      gp[1][m] = 0.9;
+      gp[2][m] = p.mean_mm[m];
+      gp[3][m] = p.shape[m];
+      q.p_wd[m] = q.p_ww[m] = 0.9;
+    }
+    sc.gen_p_wd = gp[0];
+    sc.gen_p_ww = gp[1];
+    sc.gen_mean_mm = gp[2];
+    sc.gen_shape   = gp[3];
+    sc.gen_seed    = 11;
+    sc.gen_max_duration_h = 24;
+    q.seed = 11;
+    q.max_duration_h = 24;
+    PetscCall(SbWeatherGenerate(&q, SbDaysFromCivil(2021, 7, 1), 4, dmm, dsh, ddh));
+    for (int i = 0; i < 4; i++) {
+      const PetscReal a0 = 24.0 * i + dsh[i], a1 = a0 + ddh[i], lo = PetscMax(a0, 8.0), hi = PetscMin(a1, 80.0);
+
+      if (ddh[i] > 0 && hi > lo) want += dmm[i] / ddh[i] * (hi - lo);
+    }
+    PetscCall(SbForcingCreate(NULL, &sc, &f));
+    PetscCall(SbForcingBasinDepth(f, 0, sc.duration_s, &depth));
+    PetscCall(SbForcingDestroy(&f));
+    CHECKF(Near(depth, want, 1e-12) && want > 0, "generator from 08:00 for 3 days: %.6f mm, the day blocks clipped to the run by hand %.6f mm", (double)depth, (double)want);
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
