@@ -19,7 +19,8 @@
       the file, line and column.
    6. Gauges: inverse-distance weights against hand-computed values on a 5 x 4 mesh, a cell on a
       gauge takes its value, an inactive cell gets none, the basin mean and the applied volume
-      agree, on any number of ranks (the test runs at 1 and 2 ranks). */
+      agree, on any number of ranks (the test runs at 1 and 2 ranks); on a geographic mesh the
+      weights match great-circle distances to 1e-5. */
 #include "forcing.h"
 #include "grid.h"
 #include "state.h"
@@ -572,6 +573,82 @@ static PetscErrorCode TestGauges(const char *dir)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* A geographic mesh of 4 x 3 cells of 0.01 degree at 32 N, gauges 1.5 to 6 km away: the weights
+   use equirectangular distances, which differ from great-circle (haversine) distances by less than
+   1e-5 relative at these distances, so the rain matches the haversine-weighted value to 1e-5. */
+static PetscErrorCode TestGaugesGeographic(const char *dir)
+{
+  const PetscReal xll = 110, yll = 32, cs = 0.01, deg = PETSC_PI / 180;
+  SbScenario      sc;
+  SbForcing       f;
+  SbGrid         *g;
+  Vec             field;
+  char            mesh[PETSC_MAX_PATH_LEN];
+  PetscReal       gx[2] = {110.005, 110.05}, gy[2] = {32.025, 31.99}, times[1] = {0}, vals[2] = {10, 40}, worst = 0;
+  PetscReal     **r;
+  PetscMPIInt     rank;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
+  snprintf(mesh, sizeof(mesh), "%s/geo.h5", dir);
+  if (rank == 0) {
+    SbMeshData *m;
+
+    PetscCall(SbMeshDataCreate(4, 3, &m));
+    m->cellsize   = cs;
+    m->xll        = xll;
+    m->yll        = yll;
+    m->geographic = PETSC_TRUE;
+    PetscCall(SbMeshDataComputeMetrics(m));
+    for (PetscInt k = 0; k < 12; k++) {
+      m->mask[k]           = 1;
+      m->flow_direction[k] = k == 0 ? 0 : SB_D8_W;
+      m->region[k]         = 1;
+    }
+    m->ngauges = 1;
+    PetscCall(PetscCalloc1(1, &m->gauges));
+    PetscCall(PetscStrncpy(m->gauges[0].name, "outlet", SB_MAX_NAME));
+    PetscCall(SbMeshDataWrite(m, mesh));
+    PetscCall(SbMeshDataDestroy(&m));
+  }
+  PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD));
+  PetscCall(SbGridCreate(PETSC_COMM_WORLD, mesh, &g));
+  Base(&sc);
+  sc.rain_type    = SB_RAIN_GAUGES;
+  sc.rain_ngauges = sc.rain_ngauges_y = 2;
+  sc.rain_gauge_x = gx;
+  sc.rain_gauge_y = gy;
+  sc.nrain        = 1;
+  sc.rain_time_s  = times;
+  sc.nrain_values = 2;
+  sc.rain_mm_h    = vals;
+  PetscCall(SbForcingCreate(g, &sc, &f));
+  PetscCall(DMCreateGlobalVector(g->da, &field));
+  PetscCall(SbForcingRain(f, 0, field));
+  PetscCall(DMDAVecGetArrayRead(g->da, field, &r));
+  for (PetscInt j = g->ys; j < g->ys + g->ym; j++)
+    for (PetscInt i = g->xs; i < g->xs + g->xm; i++) {
+      const PetscReal lon = xll + (i + 0.5) * cs, lat = yll + (3 - j - 0.5) * cs;
+      PetscReal       w[2], want;
+
+      for (int q = 0; q < 2; q++) { /* haversine */
+        const PetscReal h = PetscSqr(PetscSinReal((lat - gy[q]) * deg / 2)) + PetscCosReal(lat * deg) * PetscCosReal(gy[q] * deg) * PetscSqr(PetscSinReal((lon - gx[q]) * deg / 2));
+        const PetscReal d = 2 * SB_EARTH_RADIUS_M * PetscAsinReal(PetscSqrtReal(h));
+
+        w[q] = d > 0 ? 1 / (d * d) : -1;
+      }
+      want = w[0] < 0 ? vals[0] : (vals[0] * w[0] + vals[1] * w[1]) / (w[0] + w[1]);
+      worst = PetscMax(worst, PetscAbsReal(r[j][i] * 3.6e6 - want) / want);
+    }
+  PetscCall(DMDAVecRestoreArrayRead(g->da, field, &r));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &worst, 1, MPIU_REAL, MPI_MAX, PETSC_COMM_WORLD));
+  CHECKF(worst < 1e-5, "gauges on a geographic mesh (0.01 deg at 32 N) against haversine inverse-distance weights: worst relative difference %.2e", (double)worst);
+  PetscCall(VecDestroy(&field));
+  PetscCall(SbForcingDestroy(&f));
+  PetscCall(SbGridDestroy(&g));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 int main(int argc, char **argv)
 {
   char        dir[64] = "/tmp/sb_forcing_XXXXXX";
@@ -586,6 +663,7 @@ int main(int argc, char **argv)
   PetscCall(TestGenerator());
   PetscCall(TestCsv(dir));
   PetscCall(TestGauges(dir));
+  PetscCall(TestGaugesGeographic(dir));
   PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD));
   if (rank == 0) {
     char cmd[128];
