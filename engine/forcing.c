@@ -615,11 +615,8 @@ static PetscErrorCode SetUp(SbForcing f)
   PetscCall(PetscLogEventRegister("SbRainField", DM_CLASSID, &f->ev_field));
   PetscCall(BuildSeries(f, comm));
   PetscCall(PetscMalloc1(f->ng, &f->wbar));
-  f->wbar[0] = 1;
-  if (f->ng > 1 || sc->rain_type == SB_RAIN_GAUGES) {
-    PetscCheck(grid, PETSC_COMM_SELF, PETSC_ERR_ARG_NULL, "gauge rain needs a grid");
-    PetscCall(GaugeWeights(f));
-  }
+  for (PetscInt q = 0; q < f->ng; q++) f->wbar[q] = 1.0 / f->ng; /* without a grid (checks only): the gauges' plain mean */
+  if (grid && sc->rain_type == SB_RAIN_GAUGES) PetscCall(GaugeWeights(f));
   if (sc->pet_present && sc->pet_method == SB_PET_HARGREAVES && sc->pet_csv[0]) {
     const SbCsvKind kind[3] = {SB_CSV_DATE, SB_CSV_TMIN, SB_CSV_TMAX};
     PetscReal      *table;
@@ -750,15 +747,11 @@ PetscErrorCode SbForcingRain(SbForcing f, PetscReal t_s, Vec rain_m_s)
   const PetscInt k = Step(f, t_s);
 
   PetscFunctionBeginUser;
+  PetscCheck(f->grid, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "forcing set up without a grid");
   if (f->w) PetscCall(FillField(f, k, rain_m_s));
   else {
-    PetscReal mean, next;
-    const PetscInt keep = f->k;
-
-    PetscCall(SbForcingRainAt(f, t_s, &mean, &next));
-    f->k = keep;
     PetscCall(VecCopy(f->grid->mask, rain_m_s));
-    PetscCall(VecScale(rain_m_s, mean));
+    PetscCall(VecScale(rain_m_s, StepMean(f, k) / 3.6e6));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -771,6 +764,7 @@ PetscErrorCode SbForcingRainApply(SbForcing f, SbState *s, PetscReal dt)
   const PetscInt     n   = s->grid->xm * s->grid->ym;
 
   PetscFunctionBeginUser;
+  PetscCheck(f->w || f->sc->rain_type != SB_RAIN_GAUGES, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "gauge rain set up without a grid");
   if (!f->w) {
     PetscCall(SbRainApply(s, f->v_mm_h[f->k] / 3.6e6, dt));
     PetscFunctionReturn(PETSC_SUCCESS);

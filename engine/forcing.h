@@ -16,7 +16,9 @@ typedef struct _p_SbForcing *SbForcing;
 
 /* Collective on grid->comm. Reads the CSV files on rank 0 (errors: one line naming the file, the
    line and the column, PETSC_ERR_USER_INPUT, on every rank), builds the series, and for gauges the
-   per-cell weights. grid may be NULL for forcing that is uniform over the basin (tests). */
+   per-cell weights. grid may be NULL to check the forcing and read its series without a mesh
+   (`shuibao scenario check`, tests): then nothing may be applied to a state, and the basin mean of
+   gauge rain is the gauges' plain mean. */
 PETSC_EXTERN PetscErrorCode SbForcingCreate(SbGrid *grid, const SbScenario *sc, SbForcing *f);
 PETSC_EXTERN PetscErrorCode SbForcingDestroy(SbForcing *f);
 
