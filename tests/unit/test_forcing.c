@@ -189,6 +189,27 @@ static PetscErrorCode TestStorms(void)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* A generator scenario with the parameters of q (gp holds its monthly arrays). */
+static void GeneratorScenario(SbScenario *sc, const SbWeatherParams *q, PetscReal gp[4][12], const char *start, PetscReal duration_s)
+{
+  Base(sc);
+  snprintf(sc->start, sizeof(sc->start), "%s", start);
+  sc->duration_s = duration_s;
+  sc->rain_type  = SB_RAIN_GENERATOR;
+  for (int m = 0; m < 12; m++) {
+    gp[0][m] = q->p_wd[m];
+    gp[1][m] = q->p_ww[m];
+    gp[2][m] = q->mean_mm[m];
+    gp[3][m] = q->shape[m];
+  }
+  sc->gen_p_wd           = gp[0];
+  sc->gen_p_ww           = gp[1];
+  sc->gen_mean_mm        = gp[2];
+  sc->gen_shape          = gp[3];
+  sc->gen_seed           = q->seed;
+  sc->gen_max_duration_h = q->max_duration_h;
+}
+
 static PetscErrorCode TestGenerator(void)
 {
   /* Monthly parameters of the order of the upper Han river (wet summers); shape below and above 1. */
@@ -288,22 +309,10 @@ static PetscErrorCode TestGenerator(void)
     PetscReal  gp[4][12], t = 0, r, next, depth = 0, want = 0, dmm[30];
     PetscInt   dsh[30], ddh[30];
 
-    Base(&sc);
-    snprintf(sc.start, sizeof(sc.start), "2021-06-01T00:00:00");
-    sc.duration_s = 30 * 86400.0;
-    sc.rain_type  = SB_RAIN_GENERATOR;
-    for (int m = 0; m < 12; m++) {
-      gp[0][m] = p.p_wd[m];
-      gp[1][m] = p.p_ww[m];
-      gp[2][m] = p.mean_mm[m];
-      gp[3][m] = p.shape[m];
-    }
-    sc.gen_p_wd = gp[0];
-    sc.gen_p_ww = gp[1];
-    sc.gen_mean_mm = gp[2];
-    sc.gen_shape   = gp[3];
-    sc.gen_seed    = 7;
-    sc.gen_max_duration_h = 12;
+    SbWeatherParams q = p;
+
+    q.seed = 7;
+    GeneratorScenario(&sc, &q, gp, "2021-06-01T00:00:00", 30 * 86400.0);
     PetscCall(SbForcingCreate(NULL, &sc, &f));
     while (t < sc.duration_s) {
       PetscCall(SbForcingRainAt(f, t, &r, &next));
@@ -312,12 +321,7 @@ static PetscErrorCode TestGenerator(void)
       t = next;
     }
     PetscCall(SbForcingDestroy(&f));
-    {
-      SbWeatherParams q = p;
-
-      q.seed = 7;
-      PetscCall(SbWeatherGenerate(&q, SbDaysFromCivil(2021, 6, 1), 30, dmm, dsh, ddh));
-    }
+    PetscCall(SbWeatherGenerate(&q, SbDaysFromCivil(2021, 6, 1), 30, dmm, dsh, ddh));
     for (int i = 0; i < 30; i++) want += dmm[i];
     CHECKF(Near(depth, want, 1e-12) && want > 0, "generator forcing, June 2021: series holds %.6f mm, the generated days %.6f mm", (double)depth, (double)want);
   }
@@ -329,25 +333,10 @@ static PetscErrorCode TestGenerator(void)
     PetscInt   dsh[4], ddh[4];
     SbWeatherParams q = p;
 
-    Base(&sc);
-    snprintf(sc.start, sizeof(sc.start), "2021-07-01T08:00:00");
-    sc.duration_s = 3 * 86400.0;
-    sc.rain_type  = SB_RAIN_GENERATOR;
-    for (int m = 0; m < 12; m++) {
-      gp[0][m] = 0.9; /* wet almost every day, so that blocks cross 08:00 */
-      gp[1][m] = 0.9;
-      gp[2][m] = p.mean_mm[m];
-      gp[3][m] = p.shape[m];
-      q.p_wd[m] = q.p_ww[m] = 0.9;
-    }
-    sc.gen_p_wd = gp[0];
-    sc.gen_p_ww = gp[1];
-    sc.gen_mean_mm = gp[2];
-    sc.gen_shape   = gp[3];
-    sc.gen_seed    = 11;
-    sc.gen_max_duration_h = 24;
-    q.seed = 11;
+    for (int m = 0; m < 12; m++) q.p_wd[m] = q.p_ww[m] = 0.9; /* wet almost every day, so that blocks cross 08:00 */
+    q.seed           = 11;
     q.max_duration_h = 24;
+    GeneratorScenario(&sc, &q, gp, "2021-07-01T08:00:00", 3 * 86400.0);
     PetscCall(SbWeatherGenerate(&q, SbDaysFromCivil(2021, 7, 1), 4, dmm, dsh, ddh));
     for (int i = 0; i < 4; i++) {
       const PetscReal a0 = 24.0 * i + dsh[i], a1 = a0 + ddh[i], lo = PetscMax(a0, 8.0), hi = PetscMin(a1, 80.0);
@@ -460,6 +449,53 @@ static PetscErrorCode TestCsv(const char *dir)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Write an nx x ny mesh of cells of size cs at (xll, yll), every cell active but cell `inactive`
+   (-1: none), and open it as a grid. */
+static PetscErrorCode MakeGrid(const char *path, PetscInt nx, PetscInt ny, PetscReal cs, PetscReal xll, PetscReal yll, PetscBool geographic, PetscInt inactive, SbGrid **g)
+{
+  PetscMPIInt rank;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
+  if (rank == 0) {
+    SbMeshData *m;
+
+    PetscCall(SbMeshDataCreate(nx, ny, &m));
+    m->cellsize   = cs;
+    m->xll        = xll;
+    m->yll        = yll;
+    m->geographic = geographic;
+    PetscCall(SbMeshDataComputeMetrics(m));
+    for (PetscInt k = 0; k < nx * ny; k++) {
+      m->mask[k]           = k != inactive;
+      m->flow_direction[k] = k == 0 ? 0 : SB_D8_W;
+      m->region[k]         = k != inactive;
+    }
+    m->ngauges = 1;
+    PetscCall(PetscCalloc1(1, &m->gauges));
+    PetscCall(PetscStrncpy(m->gauges[0].name, "outlet", SB_MAX_NAME));
+    PetscCall(SbMeshDataWrite(m, path));
+    PetscCall(SbMeshDataDestroy(&m));
+  }
+  PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD));
+  PetscCall(SbGridCreate(PETSC_COMM_WORLD, path, g));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Two gauges with an inline series of nt steps (vals: [time][gauge]). */
+static void TwoGauges(SbScenario *sc, PetscReal *gx, PetscReal *gy, PetscInt nt, PetscReal *times, PetscReal *vals)
+{
+  Base(sc);
+  sc->rain_type    = SB_RAIN_GAUGES;
+  sc->rain_ngauges = sc->rain_ngauges_y = 2;
+  sc->rain_gauge_x = gx;
+  sc->rain_gauge_y = gy;
+  sc->nrain        = nt;
+  sc->rain_time_s  = times;
+  sc->nrain_values = 2 * nt;
+  sc->rain_mm_h    = vals;
+}
+
 /* 5 x 4 cells of 100 m, xll = yll = 0: cell (row j, col i) has its centre at (50 + 100 i, 350 - 100 j).
    Cell (3, 4) is outside the basin. */
 static PetscErrorCode TestGauges(const char *dir)
@@ -472,40 +508,12 @@ static PetscErrorCode TestGauges(const char *dir)
   char        mesh[PETSC_MAX_PATH_LEN], csv[PETSC_MAX_PATH_LEN];
   PetscReal   gx[2] = {50, 420}, gy[2] = {350, 30}, times[2] = {0, 3600}, vals[4] = {10, 40, 0, 20};
   PetscReal   mean, next, vol, want_vol = 0, worst = 0;
-  PetscMPIInt rank;
 
   PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
   snprintf(mesh, sizeof(mesh), "%s/gauges.h5", dir);
-  if (rank == 0) {
-    SbMeshData *m;
-
-    PetscCall(SbMeshDataCreate(5, 4, &m));
-    m->cellsize = 100;
-    PetscCall(SbMeshDataComputeMetrics(m));
-    for (PetscInt k = 0; k < 20; k++) {
-      m->mask[k]           = k != 19;
-      m->flow_direction[k] = k == 0 ? 0 : SB_D8_W;
-      m->region[k]         = k != 19;
-    }
-    m->ngauges = 1;
-    PetscCall(PetscCalloc1(1, &m->gauges));
-    PetscCall(PetscStrncpy(m->gauges[0].name, "outlet", SB_MAX_NAME));
-    PetscCall(SbMeshDataWrite(m, mesh));
-    PetscCall(SbMeshDataDestroy(&m));
-  }
-  PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD));
-  PetscCall(SbGridCreate(PETSC_COMM_WORLD, mesh, &g));
+  PetscCall(MakeGrid(mesh, 5, 4, 100, 0, 0, PETSC_FALSE, 19, &g));
   PetscCall(SbStateCreate(g, &s));
-  Base(&sc);
-  sc.rain_type    = SB_RAIN_GAUGES;
-  sc.rain_ngauges = sc.rain_ngauges_y = 2;
-  sc.rain_gauge_x = gx;
-  sc.rain_gauge_y = gy;
-  sc.nrain        = 2;
-  sc.rain_time_s  = times;
-  sc.nrain_values = 4;
-  sc.rain_mm_h    = vals;
+  TwoGauges(&sc, gx, gy, 2, times, vals);
   PetscCall(SbForcingCreate(g, &sc, &f));
   PetscCall(DMCreateGlobalVector(g->da, &field));
   for (int step = 0; step < 2; step++) {
@@ -586,42 +594,11 @@ static PetscErrorCode TestGaugesGeographic(const char *dir)
   char            mesh[PETSC_MAX_PATH_LEN];
   PetscReal       gx[2] = {110.005, 110.05}, gy[2] = {32.025, 31.99}, times[1] = {0}, vals[2] = {10, 40}, worst = 0;
   PetscReal     **r;
-  PetscMPIInt     rank;
 
   PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_rank(PETSC_COMM_WORLD, &rank));
   snprintf(mesh, sizeof(mesh), "%s/geo.h5", dir);
-  if (rank == 0) {
-    SbMeshData *m;
-
-    PetscCall(SbMeshDataCreate(4, 3, &m));
-    m->cellsize   = cs;
-    m->xll        = xll;
-    m->yll        = yll;
-    m->geographic = PETSC_TRUE;
-    PetscCall(SbMeshDataComputeMetrics(m));
-    for (PetscInt k = 0; k < 12; k++) {
-      m->mask[k]           = 1;
-      m->flow_direction[k] = k == 0 ? 0 : SB_D8_W;
-      m->region[k]         = 1;
-    }
-    m->ngauges = 1;
-    PetscCall(PetscCalloc1(1, &m->gauges));
-    PetscCall(PetscStrncpy(m->gauges[0].name, "outlet", SB_MAX_NAME));
-    PetscCall(SbMeshDataWrite(m, mesh));
-    PetscCall(SbMeshDataDestroy(&m));
-  }
-  PetscCallMPI(MPI_Barrier(PETSC_COMM_WORLD));
-  PetscCall(SbGridCreate(PETSC_COMM_WORLD, mesh, &g));
-  Base(&sc);
-  sc.rain_type    = SB_RAIN_GAUGES;
-  sc.rain_ngauges = sc.rain_ngauges_y = 2;
-  sc.rain_gauge_x = gx;
-  sc.rain_gauge_y = gy;
-  sc.nrain        = 1;
-  sc.rain_time_s  = times;
-  sc.nrain_values = 2;
-  sc.rain_mm_h    = vals;
+  PetscCall(MakeGrid(mesh, 4, 3, cs, xll, yll, PETSC_TRUE, -1, &g));
+  TwoGauges(&sc, gx, gy, 1, times, vals);
   PetscCall(SbForcingCreate(g, &sc, &f));
   PetscCall(DMCreateGlobalVector(g->da, &field));
   PetscCall(SbForcingRain(f, 0, field));
