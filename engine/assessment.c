@@ -2,6 +2,7 @@
    statistics per region and basin, sediment delivery, and its part of result.h5. */
 #include "assessment.h"
 #include "h5io.h"
+#include "forcing.h"
 #include <petscdmda.h>
 #include <stdio.h>
 #include <string.h>
@@ -166,20 +167,16 @@ static PetscErrorCode ChooseErosivity(SbAssessment a)
     PetscCall(ReadDailyCsv(a->grid->comm, sc->path, sc->as_daily_csv, &n, &P, &years));
     PetscCall(PetscSNPrintf(a->r_source, sizeof(a->r_source), "daily model of Zhang, Xie & Liu (2002), %" PetscInt_FMT " days from %.60s, %g years", n, sc->as_daily_csv, (double)years));
   } else {
-    /* The run's piecewise-constant rain, summed per 24 h from the scenario start, as one year. */
+    /* The run's rain (its basin mean, whatever forcing.rain.type), summed per 24 h from the
+       scenario start, as one year. */
     const PetscReal T = sc->duration_s;
+    SbForcing       f;
 
     n = (PetscInt)PetscCeilReal(T / 86400.0);
     PetscCall(PetscCalloc1(PetscMax(n, 1), &P));
-    for (PetscInt i = 0; i < sc->nrain; i++) {
-      const PetscReal t0 = sc->rain_time_s[i], t1 = i + 1 < sc->nrain ? PetscMin(sc->rain_time_s[i + 1], T) : T;
-
-      for (PetscInt d = 0; d < n; d++) {
-        const PetscReal lo = PetscMax(t0, d * 86400.0), hi = PetscMin(t1, (d + 1) * 86400.0);
-
-        if (hi > lo) P[d] += sc->rain_mm_h[i] * (hi - lo) / 3600.0;
-      }
-    }
+    PetscCall(SbForcingCreate(a->grid, sc, &f));
+    for (PetscInt d = 0; d < n; d++) PetscCall(SbForcingBasinDepth(f, d * 86400.0, PetscMin((d + 1) * 86400.0, T), &P[d]));
+    PetscCall(SbForcingDestroy(&f));
     PetscCall(PetscSNPrintf(a->r_source, sizeof(a->r_source), "daily model of Zhang, Xie & Liu (2002) on the run's rain, %" PetscInt_FMT " days taken as one year", n));
   }
   PetscCall(SbCsleErosivityDaily(n, P, sc->as_erosive_mm, years, &a->csle.r, &alpha, &beta));

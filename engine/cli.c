@@ -6,6 +6,7 @@
 #include "sbsys.h"
 #include "run.h"
 #include "scenario.h"
+#include "forcing.h"
 #include "meshdata.h"
 #include "synth.h"
 #include "build.h"
@@ -323,6 +324,14 @@ static PetscErrorCode CmdScenario(MPI_Comm comm, SbArgs *a)
 
     PetscCheck(a->argc == 2, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "scenario check: expected one scenario file");
     PetscCall(SbScenarioLoad(comm, a->argv[1], &sc));
+    { /* the forcing's files (rain and temperature CSV) are part of the scenario */
+      SbForcing      f;
+      PetscErrorCode ierr = SbForcingCreate(NULL, sc, &f);
+
+      if (ierr) PetscCall(SbScenarioDestroy(&sc));
+      PetscCall(ierr);
+      PetscCall(SbForcingDestroy(&f));
+    }
     PetscCall(PetscPrintf(comm, "%s: ok (scenario \"%s\", mesh %s, %.6g h)\n", a->argv[1], sc->name, sc->mesh_path, (double)(sc->duration_s / 3600.0)));
     PetscCall(SbScenarioDestroy(&sc));
   } else SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "scenario %s: unknown subcommand, expected check or reference", a->argv[0]);

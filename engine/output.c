@@ -187,7 +187,7 @@ PetscErrorCode SbOutputFinish(SbOutput o, SbState *s, const SbWaterBudget *b, co
 
   SbCallHDF5(grp = H5Gcreate2(o->file, "series", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   PetscCall(WriteSeries(grp, g->comm, "time", o->time, nrec, 1, "s", "time since the scenario start"));
-  PetscCall(WriteSeries(grp, g->comm, "rain", o->rain, nrec, 1, "mm h-1", "basin-uniform rain intensity"));
+  PetscCall(WriteSeries(grp, g->comm, "rain", o->rain, nrec, 1, "mm h-1", "basin-mean rain intensity (area weighted)"));
   PetscCall(WriteSeries(grp, g->comm, "storage", o->storage, nrec, 1, "m3", "surface water stored on the grid"));
   for (PetscInt k = 0; k < g->ngauges; k++) {
     SbCallHDF5(sub = H5Gcreate2(grp, g->gauges[k].name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));

@@ -14,6 +14,7 @@ typedef struct {
   SbScenario *sc;
   SbGrid     *grid;
   SbState       *state;
+  SbForcing      forcing;
   SbInfiltration infiltration;
   SbRouting      routing;
   SbOutput    out;
@@ -46,7 +47,7 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
   PetscCall(PetscCalloc1(g->ngauges + 1, &q));
   PetscCall(SbGridFindGauge(g, "outlet", &outlet));
   PetscCall(SbStateStorage(c->state, &b->storage_initial_m3));
-  PetscCall(SbRainAt(c->sc, 0.0, &rain, &change));
+  PetscCall(SbForcingRainAt(c->forcing, 0.0, &rain, &change));
   PetscCall(SbOutputRecord(c->out, 0.0, q, rain * 3.6e6, b->storage_initial_m3));
   PetscCall(SbOutputWriteSlice(c->out, c->state, 0.0));
   while (t < T) {
@@ -63,13 +64,13 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
     /* A NaN or negative depth anywhere makes the step zero on every rank: name the cell. */
     if (!(dt > 0)) PetscCall(SbStateCheck(c->state, t));
     PetscCheck(dt > 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "time step %g s at t = %g s", (double)dt, (double)t);
-    PetscCall(SbRainAt(c->sc, t, &rain, &change));
+    PetscCall(SbForcingRainAt(c->forcing, t, &rain, &change));
     /* Land exactly on output times and on changes of the forcing. */
     t_new = t + dt;
     if (t_new >= next_out) t_new = next_out;
     if (t_new >= change) t_new = change;
     dt = t_new - t;
-    PetscCall(SbRainApply(c->state, rain, dt));
+    PetscCall(SbForcingRainApply(c->forcing, c->state, dt));
     PetscCall(SbInfiltrationStep(c->infiltration, dt));
     PetscCall(SbRoutingStep(c->routing, dt));
     PetscCall(SbStateTrackMax(c->state));
@@ -127,6 +128,7 @@ static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx
   result = opts->output ? opts->output : c->sc->output_file;
   PetscCall(SbGridCreate(comm, mesh, &c->grid));
   PetscCall(SbStateCreate(c->grid, &c->state));
+  PetscCall(SbForcingCreate(c->grid, c->sc, &c->forcing)); /* reads and checks forcing files before any computation */
   PetscCall(SbInfiltrationCreate(c->state, c->sc, &c->infiltration));
   PetscCall(SbRoutingCreate(c->state, c->sc, &c->routing));
   PetscCall(SbRoutingSetFromOptions(c->routing)); /* -sb_routing_scheme, and the TS/SNES/KSP/PC options of the diffusive wave */
@@ -175,6 +177,7 @@ PetscErrorCode SbRun(MPI_Comm comm, const SbRunOptions *opts)
   else PetscCall(SbOutputDestroy(&c.out));
   PetscCall(SbRoutingDestroy(&c.routing));
   PetscCall(SbInfiltrationDestroy(&c.infiltration));
+  PetscCall(SbForcingDestroy(&c.forcing));
   PetscCall(SbAssessmentDestroy(&c.assessment));
   PetscCall(SbStateDestroy(&c.state));
   PetscCall(SbGridDestroy(&c.grid));

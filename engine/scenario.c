@@ -74,6 +74,7 @@ static const SbKey SbKeys[] = {
 /* One file of rows per part of the engine, so that each part's keys live beside each other;
    the order of the includes is the order of the reference. */
 #include "keys_core.inc"
+#include "keys_forcing.inc"
 #include "keys_water.inc"
 #include "keys_routing.inc"
 #include "keys_output.inc"
@@ -1065,17 +1066,75 @@ static PetscErrorCode CheckRequired(SbLoader *ld, const cJSON *merged)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Rain steps: one intensity per start time, the first start at 0, starts strictly increasing. */
+/* A required key of one choice ("for type gauges") that the schema cannot require by itself. */
+static PetscErrorCode Need(SbLoader *ld, const cJSON *merged, const char *key, const char *why)
+{
+  char expected[256];
+
+  PetscFunctionBeginUser;
+  if (ld->ck.failed || FindNode(merged, key)) PetscFunctionReturn(PETSC_SUCCESS);
+  FormatExpected(FindKey(key), PETSC_FALSE, expected, sizeof(expected));
+  PetscCall(Fail(&ld->ck, ld->file[0], key, "missing required key %s, expected %s", why, expected));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Exactly n values (the schema checks the least number). */
+static PetscErrorCode NeedCount(SbLoader *ld, const cJSON *merged, const char *key, int n, const char *what)
+{
+  const cJSON *v = FindNode(merged, key);
+
+  PetscFunctionBeginUser;
+  if (!ld->ck.failed && v && cJSON_GetArraySize(v) != n) PetscCall(Fail(&ld->ck, Origin(ld, key), key, "expected %d values (%s), got %d", n, what, cJSON_GetArraySize(v)));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Forcing: the keys each rain type needs; rain steps (one intensity per start time and gauge, the
+   first start at 0, starts strictly increasing); design storms of whole steps; twelve monthly
+   values; PET inputs. Keys a type does not use are ignored (a file may extend one of another type).
+   CSV files are checked when the forcing is set up (engine/forcing.c). */
 static PetscErrorCode CheckRain(SbLoader *ld, const cJSON *merged)
 {
   const char  *tkey = "forcing.rain.time_h", *ikey = "forcing.rain.intensity_mm_h";
-  const cJSON *t    = FindNode(merged, tkey), *r = FindNode(merged, ikey);
-  int          nt = cJSON_GetArraySize(t), nr = cJSON_GetArraySize(r), i;
-  char         where[SB_SCENARIO_JPATH_LEN], prev[32], got[32];
+  const cJSON *t = FindNode(merged, tkey), *r = FindNode(merged, ikey), *type = FindNode(merged, "forcing.rain.type");
+  const char  *ty = type ? type->valuestring : "uniform";
+  int          nt = cJSON_GetArraySize(t), nr = cJSON_GetArraySize(r), ng = 1, i;
+  char         where[SB_SCENARIO_JPATH_LEN], prev[32], got[32], why[64];
 
   PetscFunctionBeginUser;
-  if (nt != nr) {
-    PetscCall(Fail(&ld->ck, Origin(ld, ikey), ikey, "expected %d values, one per %s, got %d", nt, tkey, nr));
+  snprintf(why, sizeof(why), "for type %s", ty);
+  if (!strcmp(ty, "gauges")) {
+    PetscCall(Need(ld, merged, "forcing.rain.gauges", why));
+    if (ld->ck.failed) PetscFunctionReturn(PETSC_SUCCESS);
+    ng = cJSON_GetArraySize(FindNode(merged, "forcing.rain.gauges.x"));
+    PetscCall(NeedCount(ld, merged, "forcing.rain.gauges.y", ng, "one per forcing.rain.gauges.x"));
+  } else if (!strcmp(ty, "chicago") || !strcmp(ty, "alternating-block")) {
+    const cJSON *d = FindNode(merged, "forcing.rain.storm.duration_h"), *s = FindNode(merged, "forcing.rain.storm.step_min");
+
+    PetscCall(Need(ld, merged, "forcing.rain.storm", why));
+    if (!ld->ck.failed && d) {
+      const double steps = d->valuedouble * 60 / (s ? s->valuedouble : 5);
+
+      FormatNumber(d->valuedouble, got, sizeof(got));
+      if (fabs(steps - round(steps)) > 1e-9 * steps) PetscCall(Fail(&ld->ck, Origin(ld, "forcing.rain.storm.duration_h"), "forcing.rain.storm.duration_h", "expected a whole number of steps of step_min, got %s h", got));
+    }
+    PetscFunctionReturn(PETSC_SUCCESS);
+  } else if (!strcmp(ty, "generator")) {
+    static const char *const months[] = {"p_wd", "p_ww", "mean_mm", "gamma_shape"};
+
+    PetscCall(Need(ld, merged, "forcing.rain.generator", why));
+    for (i = 0; i < 4; i++) {
+      snprintf(where, sizeof(where), "forcing.rain.generator.%s", months[i]);
+      PetscCall(NeedCount(ld, merged, where, 12, "January to December"));
+    }
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if (ld->ck.failed || FindNode(merged, "forcing.rain.csv")) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(Need(ld, merged, tkey, "unless forcing.rain.csv is given"));
+  PetscCall(Need(ld, merged, ikey, "unless forcing.rain.csv is given"));
+  if (ld->ck.failed) PetscFunctionReturn(PETSC_SUCCESS);
+  if (nr != nt * ng) {
+    if (ng == 1) PetscCall(Fail(&ld->ck, Origin(ld, ikey), ikey, "expected %d values, one per %s, got %d", nt, tkey, nr));
+    else PetscCall(Fail(&ld->ck, Origin(ld, ikey), ikey, "expected %d values, one per gauge (%d) for each %s (%d), got %d", nt * ng, ng, tkey, nt, nr));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
   for (i = 0; i < nt; i++) {
@@ -1096,8 +1155,39 @@ static PetscErrorCode CheckRain(SbLoader *ld, const cJSON *merged)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* forcing.pet: the inputs of its method, twelve monthly values, tmax_c >= tmin_c. */
+static PetscErrorCode CheckPet(SbLoader *ld, const cJSON *merged)
+{
+  const cJSON *m = FindNode(merged, "forcing.pet.method"), *lo = FindNode(merged, "forcing.pet.tmin_c"), *hi = FindNode(merged, "forcing.pet.tmax_c");
+  int          i;
+
+  PetscFunctionBeginUser;
+  if (!FindNode(merged, "forcing.pet")) PetscFunctionReturn(PETSC_SUCCESS);
+  if (m && !strcmp(m->valuestring, "monthly")) {
+    PetscCall(Need(ld, merged, "forcing.pet.monthly_mm_d", "for method monthly"));
+    PetscCall(NeedCount(ld, merged, "forcing.pet.monthly_mm_d", 12, "January to December"));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if (FindNode(merged, "forcing.pet.csv")) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(Need(ld, merged, "forcing.pet.tmin_c", "for method hargreaves unless forcing.pet.csv is given"));
+  PetscCall(Need(ld, merged, "forcing.pet.tmax_c", "for method hargreaves unless forcing.pet.csv is given"));
+  PetscCall(NeedCount(ld, merged, "forcing.pet.tmin_c", 12, "January to December"));
+  PetscCall(NeedCount(ld, merged, "forcing.pet.tmax_c", 12, "January to December"));
+  for (i = 0; i < 12 && !ld->ck.failed; i++) {
+    const double a = cJSON_GetArrayItem(lo, i)->valuedouble, b = cJSON_GetArrayItem(hi, i)->valuedouble;
+    char         where[64], ga[32], gb[32];
+
+    if (b >= a) continue;
+    snprintf(where, sizeof(where), "forcing.pet.tmax_c[%d]", i);
+    FormatNumber(a, ga, sizeof(ga));
+    FormatNumber(b, gb, sizeof(gb));
+    PetscCall(Fail(&ld->ck, Origin(ld, "forcing.pet.tmax_c"), where, "expected a number >= tmin_c[%d] = %s, got %s", i, ga, gb));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Rules between keys, applied in order to the merged scenario after the required keys. */
-static PetscErrorCode (*const SbRules[])(SbLoader *, const cJSON *) = {CheckRain};
+static PetscErrorCode (*const SbRules[])(SbLoader *, const cJSON *) = {CheckRain, CheckPet};
 
 /* ------------------------------------------------------------------------------------------------
    Tree to SbScenario

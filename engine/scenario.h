@@ -6,7 +6,8 @@
 
 #include "sbsys.h"
 
-typedef enum { SB_RAIN_UNIFORM = 0 } SbRainType;
+typedef enum { SB_RAIN_UNIFORM = 0, SB_RAIN_GAUGES = 1, SB_RAIN_CHICAGO = 2, SB_RAIN_ALTERNATING_BLOCK = 3, SB_RAIN_GENERATOR = 4 } SbRainType; /* "forcing.rain.type", in the order of keys_core.inc */
+typedef enum { SB_PET_HARGREAVES = 0, SB_PET_MONTHLY = 1 } SbPetMethod; /* "forcing.pet.method" */
 typedef enum { SB_ROUTING_LOCAL_INERTIAL = 0, SB_ROUTING_DIFFUSIVE_WAVE = 1 } SbRoutingScheme; /* "routing.scheme", in the order of keys_routing.inc */
 typedef enum { SB_RESERVOIR_NORMAL_LEVEL = 0, SB_RESERVOIR_WEIR = 1 } SbReservoirRule; /* "routing.reservoir.rule" */
 typedef enum { SB_MODE_SIMULATION = 0, SB_MODE_ASSESSMENT = 1 } SbMode; /* "mode" (assessment) */
@@ -20,12 +21,31 @@ typedef struct {
   char      start[32];  /* "time.start", ISO 8601 "YYYY-MM-DDThh:mm:ss", default "2000-01-01T00:00:00" */
   PetscReal duration_s; /* "time.duration_h" (> 0, <= 1e6 h), in seconds */
 
-  /* "forcing.rain": piecewise-constant uniform rain, intensity_mm_h[i] from time_s[i] to time_s[i+1]
-     (the last one to the end). time_s[0] == 0, strictly increasing. */
-  SbRainType rain_type;      /* "forcing.rain.type": "uniform" */
+  /* "forcing.rain": inline series, intensity_mm_h[i] from time_s[i] to time_s[i+1] (the last one to
+     the end). time_s[0] == 0, strictly increasing. Other kinds of rain: the forcing block below;
+     engine/forcing.c turns every kind into one series (SbForcing). */
+  int        rain_type;      /* "forcing.rain.type": SbRainType */
   PetscInt   nrain;
   PetscReal *rain_time_s;    /* from "forcing.rain.time_h" */
-  PetscReal *rain_mm_h;      /* from "forcing.rain.intensity_mm_h", each in [0, 500] */
+  PetscInt   nrain_values;   /* nrain (uniform) or nrain * rain_ngauges (gauges) */
+  PetscReal *rain_mm_h;      /* from "forcing.rain.intensity_mm_h", each in [0, 500]; gauges: [time][gauge] */
+  /* ---- forcing: keys_forcing.inc, engine/forcing.c, docs/hydrology.md ---- */
+  char       rain_csv[PETSC_MAX_PATH_LEN];     /* "forcing.rain.csv" ("": inline series) */
+  PetscInt   rain_ngauges, rain_ngauges_y;     /* "forcing.rain.gauges.{x,y}" */
+  PetscReal *rain_gauge_x, *rain_gauge_y;      /* mesh coordinates */
+  PetscReal  rain_idw_power;                   /* "forcing.rain.gauges.power" */
+  PetscReal  storm_a, storm_b_min, storm_c;    /* "forcing.rain.storm.idf_*": i (mm/h) = a / (t_min + b)^c */
+  PetscReal  storm_duration_s, storm_step_s, storm_peak, storm_start_s;
+  PetscInt   gen_seed, gen_max_duration_h;     /* "forcing.rain.generator" */
+  PetscInt   gen_n[4];                         /* lengths of the four monthly arrays */
+  PetscReal *gen_p_wd, *gen_p_ww, *gen_mean_mm, *gen_shape;
+  PetscBool  pet_present;                      /* "forcing.pet" */
+  int        pet_method;                       /* SbPetMethod */
+  PetscReal  pet_latitude_deg;
+  PetscInt   pet_ntmin, pet_ntmax, pet_nmonthly;
+  PetscReal *pet_tmin_c, *pet_tmax_c, *pet_monthly_mm_d;
+  char       pet_csv[PETSC_MAX_PATH_LEN];      /* "forcing.pet.csv" ("": none) */
+  /* ---- end of forcing ---- */
 
   /* water balance: "infiltration" */
   PetscBool infiltration_enabled; /* "infiltration.enabled", default true */

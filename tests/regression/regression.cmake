@@ -110,3 +110,28 @@ foreach(np 1 2)
   sb_test(bad.inputs_np${np} bad ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/bad_inputs.py --np ${np} --mpiexec ${MPIEXEC_EXECUTABLE} --exe ${SB_EXE} --scenario ${SB_STORM}/scenario.json --good-mesh ${SB_REG}/synth2km.h5 --workdir ${SB_REG})
   set_tests_properties(bad.inputs_np${np} PROPERTIES FIXTURES_REQUIRED synth2km PROCESSORS ${np})
 endforeach()
+
+# Forcing (docs/hydrology.md, "Forcing"): the forcing unit test at 2 ranks (gauge weights on a split
+# grid); gauge rain from a CSV (the one rain that varies per cell) and the design storm of
+# scenarios/design-storm.json (its volume is the IDF depth) at 1, 2 and 4 ranks.
+sb_test(unit.test_forcing_np2 mpi ${SB_RUNCASE} --np 2 -- $<TARGET_FILE:test_forcing> -malloc_debug -malloc_dump)
+set_tests_properties(unit.test_forcing_np2 PROPERTIES PROCESSORS 2)
+foreach(case gauges design)
+  if(case STREQUAL "gauges")
+    set(dir ${CMAKE_SOURCE_DIR}/tests/regression/forcing)
+  else()
+    set(dir ${CMAKE_SOURCE_DIR}/tests/regression/design)
+  endif()
+  foreach(np 1 2 4)
+    sb_test(run.${case}_np${np} mpi ${SB_RUNCASE} --np ${np} -- ${SB_EXE} run ${dir}/scenario.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/${case}_np${np}.h5 --quiet -malloc_debug -malloc_dump)
+    set_tests_properties(run.${case}_np${np} PROPERTIES FIXTURES_REQUIRED synth2km FIXTURES_SETUP ${case}_np${np} PROCESSORS ${np})
+  endforeach()
+  sb_test(run.${case}_ranks_equal mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/compare_ranks.py ${dir} ${SB_REG}/${case}_np1.h5 ${SB_REG}/${case}_np2.h5 ${SB_REG}/${case}_np4.h5)
+  set_tests_properties(run.${case}_ranks_equal PROPERTIES FIXTURES_REQUIRED "${case}_np1;${case}_np2;${case}_np4")
+endforeach()
+# `scenario check` and `run` read the rain CSV before any computation: one line naming file, line, column.
+sb_test(bad.rain_csv_check bad ${SB_RUNCASE} --expect-error --timeout 60 --fail-substr "bad.csv: line 4, column 3 (gauge 2): expected a finite number, got \"NaN\"" -- ${SB_EXE} scenario check ${CMAKE_SOURCE_DIR}/tests/regression/forcing/bad_csv.json)
+foreach(np 1 2)
+  sb_test(bad.rain_csv_run_np${np} bad ${SB_RUNCASE} --np ${np} --expect-error --timeout 60 --fail-substr "bad.csv: line 4, column 3 (gauge 2)" --absent ${SB_REG}/bad_csv_out.h5 -- ${SB_EXE} run ${CMAKE_SOURCE_DIR}/tests/regression/forcing/bad_csv.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/bad_csv_out.h5)
+  set_tests_properties(bad.rain_csv_run_np${np} PROPERTIES FIXTURES_REQUIRED synth2km)
+endforeach()

@@ -63,7 +63,7 @@ static const struct {
   {"duration_zero.json", "duration_zero.json: time.duration_h: expected a number in (0, 1000000] (h), got 0"},
   {"duration_negative.json", "duration_negative.json: time.duration_h: expected a number in (0, 1000000] (h), got -24"},
   {"enum_typo.json", "enum_typo.json: routing.scheme: expected one of \"local-inertial\", \"diffusive-wave\", got \"local_inertial\""},
-  {"enum_rain_type.json", "enum_rain_type.json: forcing.rain.type: expected one of \"uniform\", got \"Uniform\""},
+  {"enum_rain_type.json", "enum_rain_type.json: forcing.rain.type: expected one of \"uniform\", \"gauges\", \"chicago\", \"alternating-block\", \"generator\", got \"Uniform\""},
   {"date_not_leap.json", "date_not_leap.json: time.start: expected a date-time \"YYYY-MM-DDThh:mm:ss\", got \"2021-02-29T00:00:00\""},
   {"date_format.json", "date_format.json: time.start: expected a date-time \"YYYY-MM-DDThh:mm:ss\", got \"2021-07-20 08:00\""},
   {"date_hour.json", "date_hour.json: time.start: expected a date-time \"YYYY-MM-DDThh:mm:ss\", got \"2021-07-20T24:00:00\""},
@@ -83,6 +83,19 @@ static const struct {
   {"extends_directory.json", "bad/extends_directory.json: extends: cannot read file \"" BAD "parents\": Is a directory"},
   {"extends_bad_parent.json", "bad/parents/bad_parent.json: routing.cfl: expected a number in (0, 1], got 2"},
   {"extends_mismatch.json", "bad/extends_mismatch.json: forcing.rain.intensity_mm_h: expected 3 values, one per forcing.rain.time_h, got 2"},
+  /* forcing (engine/forcing.c, keys_forcing.inc) */
+  {"gauges_missing.json", "gauges_missing.json: forcing.rain.gauges: missing required key for type gauges, expected an object"},
+  {"gauges_y_count.json", "gauges_y_count.json: forcing.rain.gauges.y: expected 2 values (one per forcing.rain.gauges.x), got 1"},
+  {"gauges_values.json", "gauges_values.json: forcing.rain.intensity_mm_h: expected 4 values, one per gauge (2) for each forcing.rain.time_h (2), got 3"},
+  {"storm_missing.json", "storm_missing.json: forcing.rain.storm: missing required key for type chicago, expected an object"},
+  {"storm_steps.json", "storm_steps.json: forcing.rain.storm.duration_h: expected a whole number of steps of step_min, got 1.05 h"},
+  {"storm_c_one.json", "storm_c_one.json: forcing.rain.storm.idf_c: expected a number in [0, 1), got 1"},
+  {"generator_months.json", "generator_months.json: forcing.rain.generator.p_wd: expected 12 values (January to December), got 13"},
+  {"generator_missing_shape.json", "generator_missing_shape.json: forcing.rain.generator.gamma_shape: missing required key"},
+  {"pet_missing_tmin.json", "pet_missing_tmin.json: forcing.pet.tmin_c: missing required key for method hargreaves unless forcing.pet.csv is given"},
+  {"pet_tmax_below.json", "pet_tmax_below.json: forcing.pet.tmax_c[6]: expected a number >= tmin_c[6] = 24, got 22"},
+  {"pet_monthly_missing.json", "pet_monthly_missing.json: forcing.pet.monthly_mm_d: missing required key for method monthly"},
+  {"rain_csv_number.json", "rain_csv_number.json: forcing.rain.csv: expected a file path of 1 to 4095 characters, got 5"},
 };
 
 /* Load path, expect PETSC_ERR_USER_INPUT with expect in a one-line message that is the same on all ranks. */
@@ -223,6 +236,18 @@ static PetscErrorCode TestGood(MPI_Comm comm, PetscInt *fails)
   CHECK(Close(sc->output_interval_s, 1800) && !strcmp(sc->output_file, "child.h5"));
   PetscCall(CheckText(sc, fails));
   CHECK(strstr(sc->text, "\"description\":\t\"child\"") && !strstr(sc->text, "parent, not inherited") && !strstr(sc->text, "grandparent"));
+  PetscCall(SbScenarioDestroy(&sc));
+
+  /* forcing kinds: gauges from a CSV resolved against the scenario, PET; keys of other types kept */
+  PetscCall(SbScenarioLoad(comm, GOOD "forcing_kinds.json", &sc));
+  CHECK(sc->rain_type == SB_RAIN_GAUGES && !strcmp(sc->rain_csv, GOOD "rain/gauges.csv") && sc->nrain == 0);
+  CHECK(sc->rain_ngauges == 3 && sc->rain_ngauges_y == 3 && Close(sc->rain_gauge_y[2], 3700000) && Close(sc->rain_idw_power, 1.5));
+  CHECK(Close(sc->storm_duration_s, 7200) && Close(sc->storm_step_s, 600) && Close(sc->storm_start_s, 21600) && Close(sc->storm_b_min, 10));
+  CHECK(sc->gen_seed == 42 && sc->gen_max_duration_h == 6 && sc->gen_n[3] == 12 && Close(sc->gen_mean_mm[6], 17));
+  CHECK(sc->pet_present && sc->pet_method == SB_PET_HARGREAVES && Close(sc->pet_latitude_deg, 32.7) && sc->pet_ntmax == 12 && Close(sc->pet_tmax_c[6], 32));
+  PetscCall(SbScenarioDestroy(&sc));
+  PetscCall(SbScenarioLoad(comm, GOOD "storm_child.json", &sc));
+  CHECK(sc->rain_type == SB_RAIN_CHICAGO && Close(sc->storm_peak, 0.4) && Close(sc->storm_step_s, 300) && sc->storm_start_s == 0 && !sc->pet_present);
   PetscCall(SbScenarioDestroy(&sc));
 
   /* the baseline: ~130 mm in 20 h, a heavy summer storm for the Han basin */
