@@ -228,7 +228,7 @@ static PetscErrorCode CheckMeshFile(MPI_Comm comm, const char *path)
 }
 
 /* The checks of the mesh's fields, in the order they are reported. */
-enum { CHK_MASK, CHK_AREA, CHK_ELEV, CHK_SLOPE, CHK_FDIR, CHK_FDIR_TARGET, CHK_SOIL, CHK_LANDUSE, CHK_REGION, CHK_ACC, CHK_COUNT };
+enum { CHK_MASK, CHK_AREA, CHK_ELEV, CHK_SLOPE, CHK_FDIR, CHK_SOIL, CHK_LANDUSE, CHK_REGION, CHK_ACC, CHK_COUNT };
 
 /* Collective. Every active cell's fields must be usable: a damaged or hand-made mesh otherwise
    gives NaN far from its cause. Each rank finds the first bad cell of each check in its block;
@@ -242,24 +242,18 @@ static PetscErrorCode ValidateFields(SbGrid *g)
     "/elevation: expected a finite number at an active cell (NaN, Inf or no-data)",
     "/slope: expected a finite number >= 0 at an active cell",
     "/flow_direction: expected a D8 code 0 (outlet), 1, 2, 4, ..., 128 at an active cell",
-    "/flow_direction: points off the grid or to an inactive cell",
     "/soil: expected a texture class 1-11 at an active cell",
     "/landuse: expected a land-use class 1-7 at an active cell",
     "/region: expected a region id 1..nregions at an active cell",
     "/flow_accumulation: expected a finite number >= 0 (m2) at an active cell",
   };
   const PetscScalar *mk, *ar, *el, *sl, *fd, *so, *lu, *rg, *fa;
-  PetscScalar      **gm;
-  Vec                lmask;
   PetscInt64         first[CHK_COUNT];
   PetscReal          value[CHK_COUNT];
   const PetscInt64   none = INT64_MAX;
 
   PetscFunctionBeginUser;
   for (PetscInt c = 0; c < CHK_COUNT; c++) first[c] = none;
-  PetscCall(DMGetLocalVector(g->da, &lmask));
-  PetscCall(DMGlobalToLocal(g->da, g->mask, INSERT_VALUES, lmask));
-  PetscCall(DMDAVecGetArrayRead(g->da, lmask, &gm));
   PetscCall(VecGetArrayRead(g->mask, &mk));
   PetscCall(VecGetArrayRead(g->cell_area, &ar));
   PetscCall(VecGetArrayRead(g->elevation, &el));
@@ -287,11 +281,7 @@ static PetscErrorCode ValidateFields(SbGrid *g)
         bad[CHK_LANDUSE] = !(lu[k] >= 1 && lu[k] <= SB_LU_COUNT - 1 && lu[k] == (PetscInt)lu[k]);
         bad[CHK_REGION]  = !(rg[k] >= 1 && rg[k] <= g->nregions && rg[k] == (PetscInt)rg[k]);
         bad[CHK_ACC]     = !(fa[k] >= 0 && !PetscIsInfOrNanReal(fa[k]));
-        if (!bad[CHK_FDIR] && fd[k] != 0) {
-          SbD8Offset((PetscInt)fd[k], &di, &dj);
-          bad[CHK_FDIR_TARGET] = !(i + di >= 0 && i + di < g->nx && j + dj >= 0 && j + dj < g->ny && gm[j + dj][i + di] == 1);
-        }
-        val[CHK_AREA] = ar[k], val[CHK_ELEV] = el[k], val[CHK_SLOPE] = sl[k], val[CHK_FDIR] = fd[k], val[CHK_FDIR_TARGET] = fd[k];
+        val[CHK_AREA] = ar[k], val[CHK_ELEV] = el[k], val[CHK_SLOPE] = sl[k], val[CHK_FDIR] = fd[k];
         val[CHK_SOIL] = so[k], val[CHK_LANDUSE] = lu[k], val[CHK_REGION] = rg[k], val[CHK_ACC] = fa[k];
       }
       for (PetscInt c = 0; c < CHK_COUNT; c++)
@@ -309,8 +299,6 @@ static PetscErrorCode ValidateFields(SbGrid *g)
   PetscCall(VecRestoreArrayRead(g->landuse, &lu));
   PetscCall(VecRestoreArrayRead(g->region, &rg));
   PetscCall(VecRestoreArrayRead(g->flow_accumulation, &fa));
-  PetscCall(DMDAVecRestoreArrayRead(g->da, lmask, &gm));
-  PetscCall(DMRestoreLocalVector(g->da, &lmask));
 
   {
     PetscInt64 gfirst[CHK_COUNT];

@@ -26,6 +26,14 @@ PetscErrorCode SbMeshDataCreate(PetscInt nx, PetscInt ny, SbMeshData **mesh)
   PetscCall(PetscCalloc1(n, &m->region));
   PetscCall(PetscCalloc1(n, &m->landuse));
   PetscCall(PetscCalloc1(n, &m->soil));
+  /* The defaults of `mesh build` without land-use, soil or region rasters, so that a mesh made in
+     code (tests, tools) is valid once its mask, elevation and D8 are set; 0 outside the basin is
+     written by SbMeshDataWrite. */
+  for (size_t k = 0; k < n; k++) {
+    m->region[k]  = 1;
+    m->landuse[k] = SB_LU_FOREST;
+    m->soil[k]    = SB_SOIL_LOAM;
+  }
   m->reservoir_level_m = NAN;
   m->nregions          = 1;
   PetscCall(PetscStrncpy(m->region_names[0], "basin", sizeof(m->region_names[0])));
@@ -136,9 +144,20 @@ static PetscErrorCode WriteContents(const SbMeshData *m, const char *path, const
   PetscCall(WriteMap(file, "flow_accumulation", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, m->flow_accumulation, m->nx, m->ny, "m2", "upstream area, own cell included"));
   PetscCall(WriteMap(file, "slope", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, m->slope, m->nx, m->ny, "1", "D8 steepest-descent slope (tangent)"));
   PetscCall(WriteMap(file, "channel", H5T_STD_U8LE, H5T_NATIVE_UINT8, m->channel, m->nx, m->ny, "1", "channel cell (1 = channel)"));
-  PetscCall(WriteMap(file, "region", H5T_STD_I32LE, H5T_NATIVE_INT32, m->region, m->nx, m->ny, NULL, "region id (0 = outside)"));
-  PetscCall(WriteMap(file, "landuse", H5T_STD_I32LE, H5T_NATIVE_INT32, m->landuse, m->nx, m->ny, NULL, "land use (1 forest, 2 shrub and grass, 3 sloping cropland, 4 terraced cropland, 5 paddy, 6 urban, 7 water)"));
-  PetscCall(WriteMap(file, "soil", H5T_STD_I32LE, H5T_NATIVE_INT32, m->soil, m->nx, m->ny, NULL, "soil texture class of Rawls et al. (1983), 1 sand ... 11 clay"));
+  {
+    /* Class maps are 0 outside the basin (mesh.md), whatever the arrays hold there. */
+    const int32_t *src[3]  = {m->region, m->landuse, m->soil};
+    const char    *name[3] = {"region", "landuse", "soil"};
+    const char    *desc[3] = {"region id (0 = outside)", "land use (1 forest, 2 shrub and grass, 3 sloping cropland, 4 terraced cropland, 5 paddy, 6 urban, 7 water)", "soil texture class of Rawls et al. (1983), 1 sand ... 11 clay"};
+    int32_t       *v;
+
+    PetscCall(PetscMalloc1(n, &v));
+    for (int f = 0; f < 3; f++) {
+      for (size_t i = 0; i < n; i++) v[i] = m->mask[i] ? src[f][i] : 0;
+      PetscCall(WriteMap(file, name[f], H5T_STD_I32LE, H5T_NATIVE_INT32, v, m->nx, m->ny, NULL, desc[f]));
+    }
+    PetscCall(PetscFree(v));
+  }
 
   SbCallHDF5(grp = H5Gcreate2(file, "gauges", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   for (PetscInt g = 0; g < m->ngauges; g++) {

@@ -92,16 +92,6 @@ def del_attr(attr):
     return damage
 
 
-def point_off_grid(f):
-    a = f["flow_direction"][...]
-    m = f["mask"][...]
-    r, c = last_active(f)
-    # the active cell nearest the east edge in the last active row points east, off the grid or
-    # into an inactive cell
-    a[r, c] = 1
-    f["flow_direction"][...] = a
-
-
 def all_inactive(f):
     f["mask"][...] = np.zeros_like(f["mask"][...])
 
@@ -113,7 +103,6 @@ MESH_CASES = [
     ("cell_area_negative", set_cell("cell_area", -1.0), ["/cell_area", "-1"]),
     ("slope_negative", set_cell("slope", -0.5), ["/slope", "-0.5"]),
     ("flow_direction_code", set_cell("flow_direction", 3), ["/flow_direction", "D8 code", "has 3"]),
-    ("flow_direction_off_grid", point_off_grid, ["/flow_direction", "inactive cell"]),
     ("soil_zero", set_cell("soil", 0), ["/soil", "1-11", "has 0"]),
     ("landuse_twelve", set_cell("landuse", 12), ["/landuse", "1-7", "has 12"]),
     ("region_unknown", set_cell("region", 9), ["/region", "nregions", "has 9"]),
