@@ -20,6 +20,7 @@ struct _p_SbAssessment {
   PetscReal            target[2]; /* conservation-rate targets for 2025 and 2035 (fraction) */
   char                 r_source[160]; /* how R was obtained */
   SbD8                 d8;
+  Vec                  r_map, k_map; /* given R and K maps, or NULL */
   Vec                  landuse, A, cls, W, tan_slope, lambda, LS, ic, sdr, exported, passing;
   SbAssessmentStats   *stats; /* [nregions + 1], 0 = basin */
   PetscReal           *gauge_t_a, reservoir_t_a;
@@ -146,12 +147,24 @@ static PetscErrorCode ReadDailyCsv(MPI_Comm comm, const char *scenario, const ch
 static PetscErrorCode ChooseErosivity(SbAssessment a)
 {
   const SbScenario *sc    = a->sc;
-  const PetscInt    given = (sc->as_ndaily > 0) + (sc->as_daily_csv[0] != 0) + (sc->as_r > 0);
+  const PetscInt    given = (sc->as_ndaily > 0) + (sc->as_daily_csv[0] != 0) + (sc->as_r > 0) + (sc->as_r_map[0] != 0);
   PetscReal         years = 1, *P = NULL, alpha = 0, beta = 0;
   PetscInt          n = 0;
 
   PetscFunctionBeginUser;
-  PetscCheck(given <= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: assessment.rain: expected at most one of daily_mm, daily_csv, r_mj_mm_ha_h_a, got %" PetscInt_FMT, sc->path, given);
+  PetscCheck(given <= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: assessment.rain: expected at most one of r_map, daily_mm, daily_csv, r_mj_mm_ha_h_a, got %" PetscInt_FMT, sc->path, given);
+  if (sc->as_r_map[0]) {
+    /* R reported for the basin: the area-weighted mean of the map over active cells */
+    PetscReal ra, area;
+
+    PetscCall(SbGridReadRaster(a->grid, sc->as_r_map, "assessment.rain.r_map", 0, 100000, &a->r_map));
+    PetscCall(VecDot(a->r_map, a->grid->cell_area, &ra));
+    PetscCall(VecSum(a->grid->cell_area, &area));
+    a->csle.r     = ra / area;
+    a->csle.r_map = a->r_map;
+    PetscCall(PetscSNPrintf(a->r_source, sizeof(a->r_source), "map %.120s (basin mean given here)", sc->as_r_map));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   if (sc->as_r > 0) {
     a->csle.r = sc->as_r;
     PetscCall(PetscSNPrintf(a->r_source, sizeof(a->r_source), "given (assessment.rain.r_mj_mm_ha_h_a)"));
@@ -217,6 +230,10 @@ PetscErrorCode SbAssessmentCreate(SbGrid *g, const SbScenario *sc, SbAssessment 
   a->conn.ic0                = sc->as_ic0;
   a->conn.k                  = sc->as_k;
   PetscCall(ChooseErosivity(a));
+  if (sc->as_k_map[0]) {
+    PetscCall(SbGridReadRaster(g, sc->as_k_map, "assessment.k_map", 0, 0.2, &a->k_map));
+    a->csle.k_map = a->k_map;
+  }
   PetscCall(PetscLogEventRegister("SbAssessCSLE", DM_CLASSID, &a->ev_csle));
   PetscCall(PetscLogEventRegister("SbAssessStats", DM_CLASSID, &a->ev_stats));
   PetscCall(ReadLanduse(g, &a->landuse));
@@ -433,6 +450,8 @@ PetscErrorCode SbAssessmentDestroy(SbAssessment *out)
   if (!a) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(SbD8Destroy(&a->d8));
   PetscCall(VecDestroy(&a->landuse));
+  PetscCall(VecDestroy(&a->r_map));
+  PetscCall(VecDestroy(&a->k_map));
   PetscCall(VecDestroy(&a->A));
   PetscCall(VecDestroy(&a->cls));
   PetscCall(VecDestroy(&a->W));

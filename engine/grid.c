@@ -2,6 +2,7 @@
 #include "grid.h"
 #include <stdint.h>
 #include "h5io.h"
+#include "raster.h"
 #include <unistd.h>
 #include <sys/stat.h>
 #include <errno.h>
@@ -472,6 +473,99 @@ PetscErrorCode SbGridFindGauge(const SbGrid *grid, const char *name, PetscInt *i
     if (same) {
       *index = k;
       break;
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Rank 0 reads and checks the raster (the error text goes to every rank), then fills a natural-
+   ordering vector that PETSc redistributes to the DMDA's ownership. */
+PetscErrorCode SbGridReadRaster(SbGrid *g, const char *path, const char *field, PetscReal lo, PetscReal hi, Vec *v)
+{
+  PetscMPIInt rank;
+  char        msg[2 * PETSC_MAX_PATH_LEN + 512] = "";
+  SbRaster   *r = NULL;
+  Vec         natural;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(g->comm, &rank));
+  PetscCall(DMCreateGlobalVector(g->da, v));
+  PetscCall(PetscObjectSetName((PetscObject)*v, field));
+  PetscCall(DMDACreateNaturalVector(g->da, &natural));
+  {
+    PetscErrorCode ierr = PETSC_SUCCESS;
+    PetscInt       failed;
+
+    if (rank == 0) {
+      PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+      ierr = SbRasterRead(path, &r);
+      PetscCall(PetscPopErrorHandler());
+    }
+    failed = ierr ? 1 : 0;
+    PetscCallMPI(MPI_Bcast(&failed, 1, MPIU_INT, 0, g->comm));
+    if (failed) {
+      PetscCall(VecDestroy(&natural));
+      PetscCall(VecDestroy(v));
+      /* Only on this error path every rank reads the file, to fail with the reader's own
+         message (row, column, token) on every rank. */
+      PetscCall(SbRasterRead(path, &r));
+      PetscCall(SbRasterDestroy(&r));
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s: cannot read the raster", field, path);
+    }
+  }
+  if (rank == 0) {
+    const double tol = 1e-6 * g->cellsize;
+
+    if (r->nx != g->nx || r->ny != g->ny || PetscAbsReal(r->xll - g->xll) > tol || PetscAbsReal(r->yll - g->yll) > tol || PetscAbsReal(r->cellsize - g->cellsize) > tol)
+      PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: %s: grid %" PetscInt_FMT "x%" PetscInt_FMT " at (%g, %g) with cellsize %g does not match the mesh %s: %" PetscInt_FMT "x%" PetscInt_FMT " at (%g, %g) with cellsize %g", field, path, r->nx, r->ny, (double)r->xll, (double)r->yll, (double)r->cellsize, g->path, g->nx, g->ny, (double)g->xll, (double)g->yll, (double)g->cellsize));
+  }
+  PetscCallMPI(MPI_Bcast(msg, (int)sizeof(msg), MPI_CHAR, 0, g->comm));
+  if (msg[0]) {
+    PetscCall(SbRasterDestroy(&r));
+    PetscCall(VecDestroy(&natural));
+    PetscCall(VecDestroy(v));
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s", msg);
+  }
+  if (rank == 0) {
+    PetscInt *idx;
+
+    PetscCall(PetscMalloc1(g->nx * g->ny, &idx));
+    for (PetscInt k = 0; k < g->nx * g->ny; k++) idx[k] = k;
+    PetscCall(VecSetValues(natural, g->nx * g->ny, idx, r->v, INSERT_VALUES));
+    PetscCall(PetscFree(idx));
+  }
+  PetscCall(VecAssemblyBegin(natural));
+  PetscCall(VecAssemblyEnd(natural));
+  PetscCall(SbRasterDestroy(&r));
+  PetscCall(DMDANaturalToGlobalBegin(g->da, natural, INSERT_VALUES, *v));
+  PetscCall(DMDANaturalToGlobalEnd(g->da, natural, INSERT_VALUES, *v));
+  PetscCall(VecDestroy(&natural));
+  {
+    const PetscScalar *mk;
+    PetscScalar       *a;
+    PetscInt64         first = INT64_MAX, gfirst;
+    PetscReal          val = 0;
+
+    PetscCall(VecGetArrayRead(g->mask, &mk));
+    PetscCall(VecGetArray(*v, &a));
+    for (PetscInt j = g->ys, k = 0; j < g->ys + g->ym; j++)
+      for (PetscInt i = g->xs; i < g->xs + g->xm; i++, k++) {
+        if (mk[k] == 0) a[k] = 0;
+        else if (first == INT64_MAX && !(a[k] >= lo && a[k] <= hi)) {
+          first = (PetscInt64)j * g->nx + i;
+          val   = a[k];
+        }
+      }
+    PetscCall(VecRestoreArray(*v, &a));
+    PetscCall(VecRestoreArrayRead(g->mask, &mk));
+    PetscCallMPI(MPI_Allreduce(&first, &gfirst, 1, MPIU_INT64, MPI_MIN, g->comm));
+    if (gfirst != INT64_MAX) {
+      if (first != gfirst) val = 0;
+      PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &val, 1, MPIU_REAL, MPI_SUM, g->comm));
+      PetscCall(VecDestroy(v));
+      /* libc formatting: PETSc's would print 0 as "0." */
+      snprintf(msg, sizeof(msg), "%s: %s: row %lld, column %lld (an active cell of the mesh) has %g, expected a value in [%g, %g] (no-data only outside the basin)", field, path, (long long)(gfirst / g->nx) + 1, (long long)(gfirst % g->nx) + 1, (double)val, (double)lo, (double)hi);
+      SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s", msg);
     }
   }
   PetscFunctionReturn(PETSC_SUCCESS);

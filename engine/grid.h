@@ -45,6 +45,11 @@ typedef struct {
    static fields with collective hyperslab reads. */
 PETSC_EXTERN PetscErrorCode SbGridCreate(MPI_Comm comm, const char *path, SbGrid **grid);
 PETSC_EXTERN PetscErrorCode SbGridDestroy(SbGrid **grid);
+/* Collective. An ESRI ASCII raster on the mesh's grid (same ncols, nrows, corner and cell size) as
+   a global vector on grid->da; `field` (e.g. "assessment.k_map") names it in errors. Every active
+   cell must hold a finite value in [lo, hi] (no no-data); inactive cells get 0. Errors (missing
+   file, another grid, a bad value with its row and column) are one line on every rank. */
+PETSC_EXTERN PetscErrorCode SbGridReadRaster(SbGrid *grid, const char *path, const char *field, PetscReal lo, PetscReal hi, Vec *v);
 /* Split counts[0..len) into parts contiguous pieces of near-equal sums, each at least min_size
    long; sizes[0..parts) receives the lengths. */
 PETSC_EXTERN PetscErrorCode SbGridPartition(const PetscInt *counts, PetscInt len, PetscInt parts, PetscInt min_size, PetscInt *sizes);

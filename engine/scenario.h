@@ -86,6 +86,8 @@ typedef struct {
   PetscInt   as_ndaily;             /* "assessment.rain.daily_mm" (0: not given) */
   PetscReal *as_daily_mm;
   char       as_daily_csv[PETSC_MAX_PATH_LEN]; /* "assessment.rain.daily_csv" ("" : not given) */
+  char       as_r_map[PETSC_MAX_PATH_LEN]; /* "assessment.rain.r_map" ("" : not given) */
+  char       as_k_map[PETSC_MAX_PATH_LEN]; /* "assessment.k_map" ("" : not given) */
   PetscReal  as_r;                  /* "assessment.rain.r_mj_mm_ha_h_a" (0: not given) */
   PetscReal  as_erosive_mm;         /* "assessment.rain.erosive_threshold_mm" */
   int        as_slope_correction;   /* "assessment.slope_correction": SbSlopeCorrection */

@@ -135,3 +135,9 @@ foreach(np 1 2)
   sb_test(bad.rain_csv_run_np${np} bad ${SB_RUNCASE} --np ${np} --expect-error --timeout 60 --fail-substr "bad.csv: line 4, column 3 (gauge 2)" --absent ${SB_REG}/bad_csv_out.h5 -- ${SB_EXE} run ${CMAKE_SOURCE_DIR}/tests/regression/forcing/bad_csv.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/bad_csv_out.h5)
   set_tests_properties(bad.rain_csv_run_np${np} PROPERTIES FIXTURES_REQUIRED synth2km)
 endforeach()
+
+# R and K maps of the assessment against known answers, and bad maps (tests/regression/check_maps.py).
+foreach(np 1 2)
+  sb_test(assessment.maps_np${np} mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_maps.py ${SB_EXE} ${SB_REG}/synth2km.h5 ${CMAKE_SOURCE_DIR}/scenarios/assessment.json ${SB_REG} ${np} ${MPIEXEC_EXECUTABLE})
+  set_tests_properties(assessment.maps_np${np} PROPERTIES FIXTURES_REQUIRED synth2km PROCESSORS ${np})
+endforeach()
