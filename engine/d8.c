@@ -9,7 +9,10 @@
    whose iteration count is the largest number of rank borders any flow path crosses, plus one
    pass to see that nothing changed. Every value is then the same finite sum as in a serial pass,
    up to the order of additions where several donors meet: equal to a serial reference to
-   round-off. A rank whose incoming border values did not change skips its pass. */
+   round-off. After the first pass a rank does not repeat its pass: a border value that changed
+   is carried along the cells it reaches — downstream along the one flow path for accumulation,
+   upstream through the donor tree for path sums — so the total work is about one pass plus the
+   cells downstream (upstream) of changed border links, whatever the number of exchanges. */
 #include "d8.h"
 #include <petscdmda.h>
 #include <petscao.h>
@@ -29,6 +32,10 @@ struct _p_SbD8 {
   Vec           length;         /* m */
   Mat           P;              /* built on demand */
   PetscInt      iterations;
+  PetscInt64    visits;  /* cell updates of the last operation on this rank (work measure) */
+  PetscInt     *dstart, *donor; /* CSR of each owned cell's local donors (upstream walks) */
+  PetscInt     *stack;          /* [n] work list of the upstream walks */
+  PetscReal    *mx;             /* [n] max of the incoming values (SB_D8_MAX), without the own weight */
   PetscLogEvent ev_up, ev_down;
 };
 
@@ -115,6 +122,21 @@ PetscErrorCode SbD8Create(SbGrid *g, SbD8 *d8)
     if (r >= 0 && --indeg[r] == 0) d->order[tail++] = r;
   }
   PetscCall(PetscFree(indeg));
+  /* Local donors of every cell, for the upstream walks of SbD8Downstream. */
+  PetscCall(PetscCalloc1(d->n + 1, &d->dstart));
+  PetscCall(PetscMalloc3(d->n + 1, &d->donor, d->n + 1, &d->stack, d->n + 1, &d->mx));
+  for (PetscInt k = 0; k < d->n; k++)
+    if (d->recv[k] >= 0) d->dstart[d->recv[k] + 1]++;
+  for (PetscInt k = 0; k < d->n; k++) d->dstart[k + 1] += d->dstart[k];
+  {
+    PetscInt *fill;
+
+    PetscCall(PetscMalloc1(d->n + 1, &fill));
+    PetscCall(PetscArraycpy(fill, d->dstart, d->n + 1));
+    for (PetscInt k = 0; k < d->n; k++)
+      if (d->recv[k] >= 0) d->donor[fill[d->recv[k]]++] = k;
+    PetscCall(PetscFree(fill));
+  }
   PetscCheck(tail == d->n, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /flow_direction: the D8 directions contain a cycle (%" PetscInt_FMT " cells of this rank are on or behind one)", g->path, d->n - tail);
 
   /* Border exchange: link e of this rank carries a value to the global index of its receiver. */
@@ -145,6 +167,8 @@ PetscErrorCode SbD8Destroy(SbD8 *d8)
   PetscCall(PetscFree2(d->recv, d->order));
   PetscCall(PetscFree(d->remote_cell));
   PetscCall(PetscFree(d->remote_global));
+  PetscCall(PetscFree(d->dstart));
+  PetscCall(PetscFree3(d->donor, d->stack, d->mx));
   PetscCall(VecDestroy(&d->xa));
   PetscCall(VecDestroy(&d->xb));
   PetscCall(VecDestroy(&d->ga));
@@ -201,47 +225,104 @@ static PetscErrorCode Changed(MPI_Comm comm, const PetscScalar *a, const PetscSc
 
 PetscErrorCode SbD8Accumulate(SbD8 d, SbD8Op op, Vec w, Vec pass, Vec a)
 {
-  const PetscScalar *wv, *pv = NULL;
-  PetscScalar       *av, *in, *next, *out;
-  PetscBool          redo = PETSC_TRUE, changed = PETSC_TRUE;
+  const PetscScalar *wv, *pv = NULL, *in, *next;
+  PetscScalar       *av, *out;
+  PetscBool          first = PETSC_TRUE, redo = PETSC_TRUE, changed = PETSC_TRUE;
   const InsertMode   mode = op == SB_D8_SUM ? ADD_VALUES : MAX_VALUES;
+  PetscReal         *mx   = d->mx;
 
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(d->ev_up, 0, 0, 0, 0));
   PetscCall(VecSet(d->ga, 0.0));
+  PetscCall(VecSet(d->gb, 0.0));
+  PetscCall(VecSet(d->xa, 0.0));
   d->iterations = 0;
+  d->visits     = 0;
   while (changed) {
     PetscCheck(d->iterations <= d->grid->nactive + 1, d->grid->comm, PETSC_ERR_USER_INPUT, "%s: /flow_direction: the D8 directions contain a cycle across ranks", d->grid->path);
     if (redo) {
       PetscCall(VecGetArrayRead(w, &wv));
       if (pass) PetscCall(VecGetArrayRead(pass, &pv));
       PetscCall(VecGetArray(a, &av));
-      PetscCall(VecGetArrayRead(d->ga, (const PetscScalar **)&in));
+      PetscCall(VecGetArrayRead(d->ga, &in));   /* the incoming values of the last pass */
+      PetscCall(VecGetArrayRead(d->gb, &next)); /* the incoming values now */
       PetscCall(VecGetArray(d->xa, &out));
-      for (PetscInt k = 0; k < d->n; k++) av[k] = in[k]; /* what reaches k from other ranks */
-      for (PetscInt q = 0; q < d->n; q++) {
-        const PetscInt  k = d->order[q], r = d->recv[k];
-        const PetscReal v = wv[k] + av[k], c = pv ? pv[k] * v : v;
+      if (first) {
+        /* One pass in topological order: what reaches k from other ranks, plus its donors. */
+        for (PetscInt k = 0; k < d->n; k++) av[k] = mx[k] = next[k];
+        for (PetscInt q = 0; q < d->n; q++) {
+          const PetscInt  k = d->order[q], r = d->recv[k];
+          const PetscReal v = wv[k] + av[k], c = pv ? pv[k] * v : v;
 
-        av[k] = v;
-        if (r >= 0) av[r] = op == SB_D8_SUM ? av[r] + c : PetscMax(av[r], c);
-        else if (r <= -2) out[-2 - r] = c;
+          if (op == SB_D8_MAX) mx[k] = av[k];
+          av[k] = v;
+          if (r >= 0) av[r] = op == SB_D8_SUM ? av[r] + c : PetscMax(av[r], c);
+          else if (r <= -2) out[-2 - r] = c;
+        }
+        d->visits += d->n;
+      } else {
+        /* Carry each changed incoming value down its flow path on this rank: a sum by its
+           difference, a maximum while it raises the maximum. */
+        for (PetscInt k0 = 0; k0 < d->n; k0++) {
+          PetscInt  k = k0;
+          PetscReal v;
+
+          if (next[k0] == in[k0]) continue;
+          if (op == SB_D8_SUM) {
+            PetscReal dlt = next[k0] - in[k0];
+
+            for (;;) {
+              const PetscInt r = d->recv[k];
+
+              d->visits++;
+              av[k] += dlt;
+              dlt = pv ? pv[k] * dlt : dlt;
+              if (r >= 0) k = r;
+              else {
+                if (r <= -2) out[-2 - r] = pv ? pv[k] * av[k] : av[k];
+                break;
+              }
+            }
+          } else {
+            v = next[k0];
+            for (;;) {
+              const PetscInt r = d->recv[k];
+              PetscReal      c;
+
+              d->visits++;
+              if (v <= mx[k]) break;
+              mx[k] = v;
+              av[k] = wv[k] + v;
+              c     = pv ? pv[k] * av[k] : av[k];
+              if (r >= 0) {
+                k = r;
+                v = c;
+              } else {
+                if (r <= -2) out[-2 - r] = c;
+                break;
+              }
+            }
+          }
+        }
       }
+      first = PETSC_FALSE;
       PetscCall(VecRestoreArray(d->xa, &out));
-      PetscCall(VecRestoreArrayRead(d->ga, (const PetscScalar **)&in));
+      PetscCall(VecRestoreArrayRead(d->gb, &next));
+      PetscCall(VecRestoreArrayRead(d->ga, &in));
       PetscCall(VecRestoreArray(a, &av));
       if (pass) PetscCall(VecRestoreArrayRead(pass, &pv));
       PetscCall(VecRestoreArrayRead(w, &wv));
     }
+    /* ga <- the values used now; gb <- the values the other ranks send now */
+    PetscCall(VecCopy(d->gb, d->ga));
     PetscCall(VecSet(d->gb, 0.0));
     PetscCall(VecScatterBegin(d->scatter, d->xa, d->gb, mode, SCATTER_FORWARD));
     PetscCall(VecScatterEnd(d->scatter, d->xa, d->gb, mode, SCATTER_FORWARD));
-    PetscCall(VecGetArrayRead(d->ga, (const PetscScalar **)&in));
-    PetscCall(VecGetArrayRead(d->gb, (const PetscScalar **)&next));
+    PetscCall(VecGetArrayRead(d->ga, &in));
+    PetscCall(VecGetArrayRead(d->gb, &next));
     PetscCall(Changed(d->grid->comm, in, next, d->n, &redo, &changed));
-    PetscCall(VecRestoreArrayRead(d->gb, (const PetscScalar **)&next));
-    PetscCall(VecRestoreArrayRead(d->ga, (const PetscScalar **)&in));
-    PetscCall(VecSwap(d->ga, d->gb));
+    PetscCall(VecRestoreArrayRead(d->gb, &next));
+    PetscCall(VecRestoreArrayRead(d->ga, &in));
     d->iterations++;
   }
   PetscCall(PetscLogEventEnd(d->ev_up, 0, 0, 0, 0));
@@ -252,31 +333,67 @@ PetscErrorCode SbD8Downstream(SbD8 d, Vec w, Vec pass, Vec dn)
 {
   const PetscScalar *wv, *pv = NULL, *in, *next;
   PetscScalar       *dv;
-  PetscBool          redo = PETSC_TRUE, changed = PETSC_TRUE;
+  PetscBool          first = PETSC_TRUE, redo = PETSC_TRUE, changed = PETSC_TRUE;
 
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(d->ev_down, 0, 0, 0, 0));
   PetscCall(VecSet(d->xa, 0.0));
+  PetscCall(VecSet(d->xb, 0.0));
   d->iterations = 0;
+  d->visits     = 0;
   while (changed) {
     PetscCheck(d->iterations <= d->grid->nactive + 1, d->grid->comm, PETSC_ERR_USER_INPUT, "%s: /flow_direction: the D8 directions contain a cycle across ranks", d->grid->path);
     if (redo) {
       PetscCall(VecGetArrayRead(w, &wv));
       if (pass) PetscCall(VecGetArrayRead(pass, &pv));
       PetscCall(VecGetArray(dn, &dv));
-      PetscCall(VecGetArrayRead(d->xa, &in));
-      /* receivers before donors: the topological order backwards */
-      for (PetscInt q = d->n - 1; q >= 0; q--) {
-        const PetscInt  k = d->order[q], r = d->recv[k];
-        const PetscReal below = r >= 0 ? dv[r] : (r <= -2 ? in[-2 - r] : 0.0);
+      PetscCall(VecGetArrayRead(d->xa, &in));   /* remote receivers' values of the last pass */
+      PetscCall(VecGetArrayRead(d->xb, &next)); /* and now */
+      if (first) {
+        /* receivers before donors: the topological order backwards */
+        for (PetscInt q = d->n - 1; q >= 0; q--) {
+          const PetscInt  k = d->order[q], r = d->recv[k];
+          const PetscReal below = r >= 0 ? dv[r] : (r <= -2 ? next[-2 - r] : 0.0);
 
-        dv[k] = wv[k] + (pv ? pv[k] : 1.0) * below;
+          dv[k] = wv[k] + (pv ? pv[k] : 1.0) * below;
+        }
+        d->visits += d->n;
+      } else {
+        /* A changed remote receiver changes its donor here and everything upstream of it: add
+           the difference, scaled by the pass factors, through the donor tree. */
+        for (PetscInt e = 0; e < d->nremote; e++) {
+          PetscInt top = 0;
+
+          if (next[e] == in[e]) continue;
+          {
+            const PetscInt c = d->remote_cell[e];
+
+            d->mx[c]        = (pv ? pv[c] : 1.0) * (next[e] - in[e]);
+            d->stack[top++] = c;
+          }
+          while (top > 0) {
+            const PetscInt  k   = d->stack[--top];
+            const PetscReal dlt = d->mx[k];
+
+            d->visits++;
+            dv[k] += dlt;
+            for (PetscInt p = d->dstart[k]; p < d->dstart[k + 1]; p++) {
+              const PetscInt u = d->donor[p];
+
+              d->mx[u]        = (pv ? pv[u] : 1.0) * dlt;
+              d->stack[top++] = u;
+            }
+          }
+        }
       }
+      first = PETSC_FALSE;
+      PetscCall(VecRestoreArrayRead(d->xb, &next));
       PetscCall(VecRestoreArrayRead(d->xa, &in));
       PetscCall(VecRestoreArray(dn, &dv));
       if (pass) PetscCall(VecRestoreArrayRead(pass, &pv));
       PetscCall(VecRestoreArrayRead(w, &wv));
     }
+    PetscCall(VecCopy(d->xb, d->xa));
     PetscCall(VecScatterBegin(d->scatter, dn, d->xb, INSERT_VALUES, SCATTER_REVERSE));
     PetscCall(VecScatterEnd(d->scatter, dn, d->xb, INSERT_VALUES, SCATTER_REVERSE));
     PetscCall(VecGetArrayRead(d->xa, &in));
@@ -284,7 +401,6 @@ PetscErrorCode SbD8Downstream(SbD8 d, Vec w, Vec pass, Vec dn)
     PetscCall(Changed(d->grid->comm, in, next, d->nremote, &redo, &changed));
     PetscCall(VecRestoreArrayRead(d->xb, &next));
     PetscCall(VecRestoreArrayRead(d->xa, &in));
-    PetscCall(VecSwap(d->xa, d->xb));
     d->iterations++;
   }
   PetscCall(PetscLogEventEnd(d->ev_down, 0, 0, 0, 0));
