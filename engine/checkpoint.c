@@ -133,11 +133,11 @@ static void Differ(const cJSON *a, const cJSON *b, const char *path, char *buf, 
       Differ(c, cJSON_GetObjectItemCaseSensitive(b, c->string), sub, buf, n);
     }
     for (c = b->child; c && !buf[0]; c = c->next)
-      if (!cJSON_GetObjectItemCaseSensitive(a, c->string)) snprintf(buf, n, "%s%s%s (absent in the checkpoint's scenario)", path, path[0] ? "." : "", c->string);
+      if (!cJSON_GetObjectItemCaseSensitive(a, c->string)) snprintf(buf, n, "%s%s%s (the checkpoint's scenario leaves it at its default)", path, path[0] ? "." : "", c->string);
     return;
   }
   if (!b) {
-    snprintf(buf, n, "%s (absent in this run's scenario)", path);
+    snprintf(buf, n, "%s (this run's scenario leaves it at its default)", path);
     return;
   }
   if (!cJSON_Compare(a, b, 1)) {
@@ -542,7 +542,7 @@ static PetscErrorCode CheckFile(MPI_Comm comm, const char *path)
 static PetscErrorCode CheckIdentity(SbCheckpoint ck, hid_t file, const char *path, PetscReal end_s, PetscReal *t_s)
 {
   SbGrid   *g = ck->grid;
-  char      buf[256], hash[32], mesh[PETSC_MAX_PATH_LEN], *sid;
+  char      buf[256], hash[32], mesh[PETSC_MAX_PATH_LEN], diff[512] = "", *sid;
   long long nx, ny;
   double    t;
   hid_t     grp;
@@ -558,9 +558,6 @@ static PetscErrorCode CheckIdentity(SbCheckpoint ck, hid_t file, const char *pat
   PetscCall(SbH5ReadAttrInt(grp, path, "nx", &nx));
   PetscCall(SbH5ReadAttrInt(grp, path, "ny", &ny));
   PetscCall(SbH5ReadAttrString(grp, path, "mesh_hash", hash, sizeof(hash)));
-  PetscCheck(nx == g->nx && ny == g->ny, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: checkpoint of another mesh: %s has %lld x %lld cells, this run's %s has %" PetscInt_FMT " x %" PetscInt_FMT, path, mesh, nx, ny, g->path, g->nx, g->ny);
-  PetscCall(PetscSNPrintf(buf, sizeof(buf), "%016llx", (unsigned long long)ck->mesh_hash));
-  PetscCheck(!strcmp(buf, hash), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: checkpoint of another mesh: %s (hash %s) and this run's %s (hash %s) have the same size but different contents", path, mesh, hash, g->path, buf);
   {
     hid_t  attr, type;
     size_t len;
@@ -573,20 +570,28 @@ static PetscErrorCode CheckIdentity(SbCheckpoint ck, hid_t file, const char *pat
     PetscCall(PetscMalloc1(len + 2, &sid));
     PetscCall(SbH5ReadAttrString(grp, path, "scenario", sid, len + 2));
   }
-  SbCallHDF5(H5Gclose(grp));
+  SbCallHDF5(H5Gclose(grp)); /* before any check fails: the caller closes the file */
+  PetscCall(SbH5ReadAttrDouble(file, path, "time_s", &t));
   if (strcmp(sid, ck->scenario_id)) {
     cJSON *a = cJSON_Parse(sid), *b = cJSON_Parse(ck->scenario_id);
-    char   diff[512] = "";
 
     Differ(a, b, "", diff, sizeof(diff));
+    if (!diff[0]) PetscCall(PetscStrncpy(diff, "the scenario", sizeof(diff)));
     cJSON_Delete(a);
     cJSON_Delete(b);
-    PetscCall(PetscFree(sid));
-    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: checkpoint of another scenario: %s differs", path, diff[0] ? diff : "the scenario");
   }
   PetscCall(PetscFree(sid));
-  PetscCall(SbH5ReadAttrDouble(file, path, "time_s", &t));
-  PetscCheck(t <= end_s, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: checkpoint at t = %g h, past the end of the scenario (time.duration_h = %g)", path, t / 3600.0, (double)(end_s / 3600.0));
+  PetscCheck(nx == g->nx && ny == g->ny, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: checkpoint of another mesh: %s has %lld x %lld cells, this run's %s has %" PetscInt_FMT " x %" PetscInt_FMT, path, mesh, nx, ny, g->path, g->nx, g->ny);
+  PetscCall(PetscSNPrintf(buf, sizeof(buf), "%016llx", (unsigned long long)ck->mesh_hash));
+  PetscCheck(!strcmp(buf, hash), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: checkpoint of another mesh: %s (hash %s) and this run's %s (hash %s) have the same size but different contents", path, mesh, hash, g->path, buf);
+  PetscCheck(!diff[0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: checkpoint of another scenario: %s differs", path, diff);
+  if (t > end_s) {
+    char when[128];
+
+    /* C's %g: PETSc's adds a decimal point to whole numbers. */
+    snprintf(when, sizeof(when), "t = %g h, past the end of the scenario (time.duration_h = %g)", t / 3600.0, (double)(end_s / 3600.0));
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: checkpoint at %s", path, when);
+  }
   *t_s = (PetscReal)t;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -41,7 +41,9 @@ static PetscErrorCode Report(MPI_Comm comm, PetscBool quiet, PetscReal t, PetscR
   if (*last > 0 && now - *last < SB_PROGRESS_WALL_S && t < T) PetscFunctionReturn(PETSC_SUCCESS);
   *last = now;
   left  = t > t0 ? (now - wall0) * (T - t) / (t - t0) : 0.0;
-  PetscCall(PetscPrintf(comm, "  t = %9.3f h  %5.1f%%  dt = %8.3f s  outlet %10.3f m3/s  about %.0f s left\n", (double)(t / 3600.0), (double)(100.0 * frac), (double)dt, (double)q_outlet, (double)left));
+  /* q_outlet < 0: not known yet (a restarted run before its first output time). */
+  if (q_outlet >= 0) PetscCall(PetscPrintf(comm, "  t = %9.3f h  %5.1f%%  dt = %8.3f s  outlet %10.3f m3/s  about %.0f s left\n", (double)(t / 3600.0), (double)(100.0 * frac), (double)dt, (double)q_outlet, (double)left));
+  else PetscCall(PetscPrintf(comm, "  t = %9.3f h  %5.1f%%  dt = %8.3f s  outlet          - m3/s  about %.0f s left\n", (double)(t / 3600.0), (double)(100.0 * frac), (double)dt, (double)left));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -97,6 +99,7 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
   PetscReal      t, next_out, *q, rain, change, storage, t0 = c->t, next_ck = PETSC_MAX_REAL;
   PetscInt       steps, outlet, nan_step = -1;
   PetscLogDouble wall0, last = 0;
+  PetscBool      have_q = opts->restart ? PETSC_FALSE : PETSC_TRUE;
 
   PetscFunctionBeginUser;
   PetscCall(PetscTime(&wall0));
@@ -178,16 +181,19 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
       PetscCall(SbStateStorage(c->state, &storage));
       PetscCall(SbOutputRecord(c->out, t, q, rain * 3.6e6, storage));
       PetscCall(SbOutputWriteSlice(c->out, c->state, t));
+      have_q   = PETSC_TRUE;
       next_out = PetscMin(next_out + interval, T);
+      /* Periodic checkpoints at the first output time from each multiple of the interval: every
+         run lands on output times, so checkpoints never change the steps. */
+      if (t >= next_ck && t < T) {
+        c->t        = t;
+        c->steps    = steps;
+        c->next_out = next_out;
+        PetscCall(WriteCheckpoint(c, opts, "periodic"));
+        next_ck = (PetscFloorReal(t / every) + 1) * every;
+      }
     }
-    PetscCall(Report(g->comm, opts->quiet, t, t0, T, dt, wall0, &last, outlet >= 0 ? q[outlet] : 0.0));
-    if (t >= next_ck && t < T) {
-      c->t        = t;
-      c->steps    = steps;
-      c->next_out = next_out;
-      PetscCall(WriteCheckpoint(c, opts, "periodic"));
-      next_ck = (PetscFloorReal(t / every) + 1) * every;
-    }
+    PetscCall(Report(g->comm, opts->quiet, t, t0, T, dt, wall0, &last, !have_q ? -1.0 : outlet >= 0 ? q[outlet] : 0.0));
   }
   b->storage_initial_m3 = c->storage_initial_m3;
   PetscCall(SbStateStorage(c->state, &b->storage_final_m3));

@@ -2,12 +2,14 @@
 """Compare two result files dataset by dataset and attribute by attribute (h5py), except
 /provenance (wall time, command line, date and rank count differ by design).
 
-usage: compare_results.py A.h5 B.h5 [--rtol R]
+usage: compare_results.py A.h5 B.h5 [--rtol R] [--prefix]
 
 Without --rtol every value must be identical bit for bit (NaN where the other has NaN, the same
 shapes and types). With --rtol, floating-point values may differ by |a - b| <= R |a| (integers,
 strings and NaN positions still exactly); R applies to every dataset and attribute, except the
 budget's relative_error, itself a round-off-sized ratio, which may differ by R absolutely.
+With --prefix, B is a longer run (a restart under a longer time.duration_h): only the time series
+and the time-sliced maps are compared, over A's times.
 """
 import argparse
 import sys
@@ -23,6 +25,7 @@ def main():
     ap.add_argument("a")
     ap.add_argument("b")
     ap.add_argument("--rtol", type=float, default=None)
+    ap.add_argument("--prefix", action="store_true")
     args = ap.parse_args()
     fails = []
     checked = 0
@@ -64,8 +67,13 @@ def main():
         names_b = ["/" + n for n in names_b if not ("/" + n).startswith(SKIP)]
         if sorted(names_a) != sorted(names_b):
             fails.append(f"different objects: only in A {sorted(set(names_a) - set(names_b))}, only in B {sorted(set(names_b) - set(names_a))}")
+        nt = fa["time"].shape[0]
         for n in ["/"] + sorted(set(names_a) & set(names_b)):
             oa, ob = fa[n], fb[n]
+            if args.prefix:
+                if isinstance(oa, h5py.Dataset) and (n.startswith("/series/") or n.startswith("/maps/") or n == "/time") and oa.shape[:1] == (nt,):
+                    same(n, oa[()], ob[:nt])
+                continue
             if isinstance(oa, h5py.Dataset):
                 same(n, oa[()], ob[()])
             for k in sorted(set(oa.attrs) | set(ob.attrs)):
