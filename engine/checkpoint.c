@@ -252,6 +252,25 @@ PetscErrorCode SbCheckpointAddHook(SbCheckpoint ck, const char *name, SbCheckpoi
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Whether the object at path name (a/b/c) exists under loc: H5Lexists fails, rather than says
+   no, when an intermediate group is missing. */
+static PetscErrorCode PathExists(hid_t loc, const char *name, htri_t *exists)
+{
+  char   part[256];
+  size_t len = strlen(name);
+
+  PetscFunctionBeginUser;
+  PetscCheck(len < sizeof(part), PETSC_COMM_SELF, PETSC_ERR_ARG_SIZ, "checkpoint: name too long: %s", name);
+  *exists = 1;
+  for (size_t i = 1; i <= len && *exists > 0; i++)
+    if (name[i] == '/' || name[i] == 0) {
+      memcpy(part, name, i);
+      part[i] = 0;
+      SbCallHDF5(*exists = H5Lexists(loc, part, H5P_DEFAULT));
+    }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Natural-ordering dataset of a global vector: [ny][nx] or [ny][nx][dof]. */
 static PetscErrorCode FieldSpaces(SbGrid *g, Vec v, hsize_t dims[3], hsize_t start[3], hsize_t count[3], int *rank)
 {
@@ -292,19 +311,40 @@ PetscErrorCode SbCheckpointWriteField(SbGrid *g, hid_t loc, const char *name, Ve
 {
   hsize_t            dims[3], start[3], count[3];
   int                rank = 2;
-  hid_t              fspace, mspace, dset, dxpl, lcpl;
+  hid_t              fspace, mspace, dset, dxpl, lcpl, dcpl;
   const PetscScalar *a;
 
   PetscFunctionBeginUser;
   PetscCall(FieldSpaces(g, v, dims, start, count, &rank));
   PetscCall(Lcpl(&lcpl));
   SbCallHDF5(fspace = H5Screate_simple(rank, dims, NULL));
-  SbCallHDF5(dset = H5Dcreate2(loc, name, single ? H5T_IEEE_F32LE : H5T_IEEE_F64LE, fspace, lcpl, H5P_DEFAULT, H5P_DEFAULT));
+  SbCallHDF5(dcpl = H5Pcreate(H5P_DATASET_CREATE));
+  if (single) {
+    /* Copies of result maps, NaN outside the basin: deflated like the result (parallel HDF5
+       writes filtered chunks collectively, as here). The state stays uncompressed: it is written
+       often and read once. */
+    hsize_t chunk[3] = {PetscMin(dims[0], 256), PetscMin(dims[1], 256), dims[2]};
+
+    SbCallHDF5(H5Pset_chunk(dcpl, rank, chunk));
+    SbCallHDF5(H5Pset_deflate(dcpl, 1));
+  }
+  SbCallHDF5(dset = H5Dcreate2(loc, name, single ? H5T_IEEE_F32LE : H5T_IEEE_F64LE, fspace, lcpl, dcpl, H5P_DEFAULT));
+  SbCallHDF5(H5Pclose(dcpl));
   SbCallHDF5(mspace = H5Screate_simple(rank, count, NULL));
   SbCallHDF5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL));
   PetscCall(Collective(&dxpl));
   PetscCall(VecGetArrayRead(v, &a));
-  SbCallHDF5(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, a));
+  if (single) {
+    /* Converted here: a type conversion inside HDF5 breaks collective I/O, which filters need. */
+    float   *f;
+    PetscInt n;
+
+    PetscCall(VecGetLocalSize(v, &n));
+    PetscCall(PetscMalloc1(n + 1, &f));
+    for (PetscInt k = 0; k < n; k++) f[k] = (float)a[k];
+    SbCallHDF5(H5Dwrite(dset, H5T_NATIVE_FLOAT, mspace, fspace, dxpl, f));
+    PetscCall(PetscFree(f));
+  } else SbCallHDF5(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace, fspace, dxpl, a));
   PetscCall(VecRestoreArrayRead(v, &a));
   SbCallHDF5(H5Pclose(dxpl));
   SbCallHDF5(H5Pclose(lcpl));
@@ -324,7 +364,7 @@ PetscErrorCode SbCheckpointReadField(SbGrid *g, hid_t loc, const char *file, con
 
   PetscFunctionBeginUser;
   PetscCall(FieldSpaces(g, v, dims, start, count, &rank));
-  SbCallHDF5(exists = H5Lexists(loc, name, H5P_DEFAULT));
+  PetscCall(PathExists(loc, name, &exists));
   PetscCheck(exists > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s: missing from the checkpoint", file, name);
   SbCallHDF5(dset = H5Dopen2(loc, name, H5P_DEFAULT));
   SbCallHDF5(fspace = H5Dget_space(dset));
@@ -379,7 +419,7 @@ static PetscErrorCode ReadSmall(hid_t loc, const char *file, const char *name, h
   int     nd;
 
   PetscFunctionBeginUser;
-  SbCallHDF5(exists = H5Lexists(loc, name, H5P_DEFAULT));
+  PetscCall(PathExists(loc, name, &exists));
   PetscCheck(exists > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s: missing from the checkpoint", file, name);
   SbCallHDF5(dset = H5Dopen2(loc, name, H5P_DEFAULT));
   SbCallHDF5(fspace = H5Dget_space(dset));
@@ -596,42 +636,14 @@ static PetscErrorCode CheckIdentity(SbCheckpoint ck, hid_t file, const char *pat
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode SbCheckpointRead(SbCheckpoint ck, const char *path, PetscReal end_s, PetscReal *t_s)
+/* Everything registered, from the open file; same: the file was written on this decomposition. */
+static PetscErrorCode ReadItems(SbCheckpoint ck, hid_t file, const char *path, PetscBool same)
 {
   SbGrid     *g = ck->grid;
-  hid_t       fapl, file;
-  PetscMPIInt rank, size;
-  PetscBool   same = PETSC_FALSE;
+  PetscMPIInt rank;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(g->comm, &rank));
-  PetscCallMPI(MPI_Comm_size(g->comm, &size));
-  PetscCall(CheckFile(g->comm, path));
-  PetscCall(PetscLogEventBegin(ck->ev_read, 0, 0, 0, 0));
-  SbCallHDF5(fapl = H5Pcreate(H5P_FILE_ACCESS));
-  SbCallHDF5(H5Pset_fapl_mpio(fapl, g->comm, MPI_INFO_NULL));
-  SbCallHDF5(file = H5Fopen(path, H5F_ACC_RDONLY, fapl));
-  SbCallHDF5(H5Pclose(fapl));
-  {
-    PetscErrorCode ierr = CheckIdentity(ck, file, path, end_s, t_s);
-
-    if (ierr) {
-      H5Fclose(file);
-      PetscCall(PetscLogEventEnd(ck->ev_read, 0, 0, 0, 0));
-      PetscCall(ierr);
-    }
-  }
-  {
-    long long *box;
-    hsize_t    rows;
-    int        mine;
-
-    PetscCall(ReadSmall(file, path, "identity/ownership", H5T_NATIVE_LLONG, sizeof(long long), 4, 0, (void **)&box, &rows));
-    mine = rows == (hsize_t)size && box[4 * rank] == g->xs && box[4 * rank + 1] == g->ys && box[4 * rank + 2] == g->xm && box[4 * rank + 3] == g->ym;
-    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &mine, 1, MPI_INT, MPI_LAND, g->comm));
-    same = mine ? PETSC_TRUE : PETSC_FALSE;
-    PetscCall(PetscFree(box));
-  }
   for (PetscInt i = 0; i < ck->nitems; i++) {
     SbCheckpointItem *it = &ck->items[i];
     hsize_t           rows;
@@ -671,19 +683,56 @@ PetscErrorCode SbCheckpointRead(SbCheckpoint ck, const char *path, PetscReal end
       PetscCall(PetscFree(v));
     } break;
     case SB_CK_HOOK: {
-      hid_t  grp;
-      htri_t exists;
+      hid_t          grp;
+      htri_t         exists;
+      PetscErrorCode ierr;
 
-      SbCallHDF5(exists = H5Lexists(file, it->name, H5P_DEFAULT));
+      PetscCall(PathExists(file, it->name, &exists));
       PetscCheck(exists > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s: missing from the checkpoint", path, it->name);
       SbCallHDF5(grp = H5Gopen2(file, it->name, H5P_DEFAULT));
-      PetscCall((*it->read)(it->ctx, grp, path));
+      ierr = (*it->read)(it->ctx, grp, path);
       SbCallHDF5(H5Gclose(grp));
+      PetscCall(ierr);
     } break;
     }
   }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbCheckpointRead(SbCheckpoint ck, const char *path, PetscReal end_s, PetscReal *t_s)
+{
+  SbGrid        *g = ck->grid;
+  hid_t          fapl, file;
+  PetscMPIInt    rank, size;
+  PetscBool      same = PETSC_FALSE;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(g->comm, &rank));
+  PetscCallMPI(MPI_Comm_size(g->comm, &size));
+  PetscCall(CheckFile(g->comm, path));
+  PetscCall(PetscLogEventBegin(ck->ev_read, 0, 0, 0, 0));
+  SbCallHDF5(fapl = H5Pcreate(H5P_FILE_ACCESS));
+  SbCallHDF5(H5Pset_fapl_mpio(fapl, g->comm, MPI_INFO_NULL));
+  SbCallHDF5(file = H5Fopen(path, H5F_ACC_RDONLY, fapl));
+  SbCallHDF5(H5Pclose(fapl));
+  ierr = CheckIdentity(ck, file, path, end_s, t_s);
+  if (!ierr) {
+    long long *box;
+    hsize_t    rows;
+    int        mine;
+
+    PetscCall(ReadSmall(file, path, "identity/ownership", H5T_NATIVE_LLONG, sizeof(long long), 4, 0, (void **)&box, &rows));
+    mine = rows == (hsize_t)size && box[4 * rank] == g->xs && box[4 * rank + 1] == g->ys && box[4 * rank + 2] == g->xm && box[4 * rank + 3] == g->ym;
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &mine, 1, MPI_INT, MPI_LAND, g->comm));
+    same = mine ? PETSC_TRUE : PETSC_FALSE;
+    PetscCall(PetscFree(box));
+    ierr = ReadItems(ck, file, path, same);
+  }
+  /* Closed whatever happened, so that a failed restart leaves no file open. */
   SbCallHDF5(H5Fclose(file));
   PetscCall(PetscLogEventEnd(ck->ev_read, 0, 0, 0, 0));
+  PetscCall(ierr);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -107,6 +107,12 @@ foreach(pair "1;1" "2;2" "1;2" "2;4")
   sb_test(restart.equal_np${from}_to_np${to} restart ${SB_COMPARE} ${SB_REG}/storm_np${from}.h5 ${SB_REG}/restarted_np${from}_np${to}.h5 ${tol})
   set_tests_properties(restart.equal_np${from}_to_np${to} PROPERTIES FIXTURES_REQUIRED "storm_np${from};restarted_np${from}_np${to}")
 endforeach()
+# The checkpoint API at 2 and 3 ranks (unit.test_checkpoint runs it at 1): round trip, a read on
+# one rank of what all wrote, identity errors.
+foreach(np 2 3)
+  sb_test(restart.api_np${np} restart ${SB_RUNCASE} --np ${np} -- $<TARGET_FILE:test_checkpoint> -malloc_debug -malloc_dump)
+  set_tests_properties(restart.api_np${np} PROPERTIES PROCESSORS ${np})
+endforeach()
 # Continuing the storm case under a longer period: one more step of output past 24 h, the first
 # 24 h as in the storm case.
 sb_test(restart.longer restart ${SB_RUNCASE} -- ${SB_EXE} run ${SB_RESTART}/longer.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/restarted_longer.h5 --quiet --restart ${SB_REG}/ck_np1.ckpt.h5)
