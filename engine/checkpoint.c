@@ -174,10 +174,11 @@ PetscErrorCode SbCheckpointDestroy(SbCheckpoint *ck)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode AddItem(SbCheckpoint ck, const char *name, SbCheckpointKind kind, SbCheckpointItem **item)
+/* Append a copy of item under name (unique). */
+static PetscErrorCode AddItem(SbCheckpoint ck, const char *name, SbCheckpointItem item)
 {
   PetscFunctionBeginUser;
-  PetscCheck(strlen(name) > 0 && strlen(name) < sizeof(ck->items[0].name) && name[0] != '/', PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "checkpoint: bad name \"%s\"", name);
+  PetscCheck(strlen(name) > 0 && strlen(name) < sizeof(item.name) && name[0] != '/', PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "checkpoint: bad name \"%s\"", name);
   for (PetscInt i = 0; i < ck->nitems; i++) PetscCheck(strcmp(ck->items[i].name, name), PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "checkpoint: \"%s\" registered twice", name);
   if (ck->nitems == ck->cap) {
     SbCheckpointItem *n;
@@ -188,67 +189,56 @@ static PetscErrorCode AddItem(SbCheckpoint ck, const char *name, SbCheckpointKin
     PetscCall(PetscFree(ck->items));
     ck->items = n;
   }
-  *item = &ck->items[ck->nitems++];
-  PetscCall(PetscStrncpy((*item)->name, name, sizeof((*item)->name)));
-  (*item)->kind = kind;
+  PetscCall(PetscStrncpy(item.name, name, sizeof(item.name)));
+  ck->items[ck->nitems++] = item;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode SbCheckpointAddVec(SbCheckpoint ck, const char *name, Vec v)
 {
-  SbCheckpointItem *it;
-  PetscInt          n;
+  SbCheckpointItem it = {.kind = SB_CK_VEC, .vec = v};
+  PetscInt         n;
 
   PetscFunctionBeginUser;
   PetscCall(VecGetLocalSize(v, &n));
   PetscCheck(ck->grid->xm * ck->grid->ym > 0 && n % (ck->grid->xm * ck->grid->ym) == 0, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "checkpoint: %s: not a vector with the grid's ownership", name);
-  PetscCall(AddItem(ck, name, SB_CK_VEC, &it));
-  it->vec = v;
+  PetscCall(AddItem(ck, name, it));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode SbCheckpointAddReal(SbCheckpoint ck, const char *name, PetscReal *v, PetscInt n)
 {
-  SbCheckpointItem *it;
+  SbCheckpointItem it = {.kind = SB_CK_REAL, .real = v, .n = n};
 
   PetscFunctionBeginUser;
-  PetscCall(AddItem(ck, name, SB_CK_REAL, &it));
-  it->real = v;
-  it->n    = n;
+  PetscCall(AddItem(ck, name, it));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode SbCheckpointAddInt(SbCheckpoint ck, const char *name, PetscInt *v, PetscInt n)
 {
-  SbCheckpointItem *it;
+  SbCheckpointItem it = {.kind = SB_CK_INT, .ints = v, .n = n};
 
   PetscFunctionBeginUser;
-  PetscCall(AddItem(ck, name, SB_CK_INT, &it));
-  it->ints = v;
-  it->n    = n;
+  PetscCall(AddItem(ck, name, it));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode SbCheckpointAddLocalSum(SbCheckpoint ck, const char *name, PetscReal *v, PetscInt n)
 {
-  SbCheckpointItem *it;
+  SbCheckpointItem it = {.kind = SB_CK_LOCALSUM, .real = v, .n = n};
 
   PetscFunctionBeginUser;
-  PetscCall(AddItem(ck, name, SB_CK_LOCALSUM, &it));
-  it->real = v;
-  it->n    = n;
+  PetscCall(AddItem(ck, name, it));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode SbCheckpointAddHook(SbCheckpoint ck, const char *name, SbCheckpointWriteFn write, SbCheckpointReadFn read, void *ctx)
 {
-  SbCheckpointItem *it;
+  SbCheckpointItem it = {.kind = SB_CK_HOOK, .write = write, .read = read, .ctx = ctx};
 
   PetscFunctionBeginUser;
-  PetscCall(AddItem(ck, name, SB_CK_HOOK, &it));
-  it->write = write;
-  it->read  = read;
-  it->ctx   = ctx;
+  PetscCall(AddItem(ck, name, it));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
