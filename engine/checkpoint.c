@@ -12,7 +12,7 @@
 
 #define SB_CHECKPOINT_FORMAT "shuibao checkpoint 1"
 
-typedef enum { SB_CK_VEC, SB_CK_REAL, SB_CK_INT, SB_CK_LOCALSUM, SB_CK_HOOK } SbCheckpointKind;
+typedef enum { SB_CK_VEC, SB_CK_REAL, SB_CK_INT, SB_CK_LOCALSUM, SB_CK_HOOK, SB_CK_IDENTITY } SbCheckpointKind;
 
 typedef struct {
   char                name[128];
@@ -24,6 +24,7 @@ typedef struct {
   SbCheckpointWriteFn write;
   SbCheckpointReadFn  read;
   void               *ctx;
+  char                text[128]; /* SB_CK_IDENTITY */
 } SbCheckpointItem;
 
 struct _p_SbCheckpoint {
@@ -229,6 +230,17 @@ PetscErrorCode SbCheckpointAddLocalSum(SbCheckpoint ck, const char *name, PetscR
   SbCheckpointItem it = {.kind = SB_CK_LOCALSUM, .real = v, .n = n};
 
   PetscFunctionBeginUser;
+  PetscCall(AddItem(ck, name, it));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbCheckpointAddIdentity(SbCheckpoint ck, const char *name, const char *value)
+{
+  SbCheckpointItem it = {.kind = SB_CK_IDENTITY};
+
+  PetscFunctionBeginUser;
+  PetscCheck(!strchr(name, '/'), PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "checkpoint: identity \"%s\": no / in its name", name);
+  PetscCall(PetscStrncpy(it.text, value, sizeof(it.text)));
   PetscCall(AddItem(ck, name, it));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -524,6 +536,11 @@ PetscErrorCode SbCheckpointWrite(SbCheckpoint ck, const char *path, PetscReal t_
     case SB_CK_LOCALSUM:
       PetscCall(WriteSmall(file, it->name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, it->real, (hsize_t)size, (hsize_t)it->n, PETSC_TRUE, rank));
       break;
+    case SB_CK_IDENTITY:
+      SbCallHDF5(grp = H5Gopen2(file, "identity", H5P_DEFAULT));
+      PetscCall(SbH5WriteAttrString(grp, it->name, it->text));
+      SbCallHDF5(H5Gclose(grp));
+      break;
     case SB_CK_HOOK: {
       hid_t lcpl;
 
@@ -671,6 +688,18 @@ static PetscErrorCode ReadItems(SbCheckpoint ck, hid_t file, const char *path, P
         }
       }
       PetscCall(PetscFree(v));
+    } break;
+    case SB_CK_IDENTITY: {
+      hid_t  grp;
+      htri_t exists;
+      char   value[sizeof(it->text)] = "";
+
+      SbCallHDF5(grp = H5Gopen2(file, "identity", H5P_DEFAULT));
+      SbCallHDF5(exists = H5Aexists(grp, it->name));
+      if (exists > 0) PetscCall(SbH5ReadAttrString(grp, path, it->name, value, sizeof(value)));
+      SbCallHDF5(H5Gclose(grp));
+      PetscCheck(exists > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s: missing from the checkpoint", path, it->name);
+      PetscCheck(!strcmp(value, it->text), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: checkpoint of another run: %s is \"%s\" in the checkpoint, \"%s\" in this run", path, it->name, value, it->text);
     } break;
     case SB_CK_HOOK: {
       hid_t          grp;

@@ -8,6 +8,7 @@
      PetscCall(SbCheckpointAddReal(ck, "run/t", &t, 1));                  reals, equal on every rank
      PetscCall(SbCheckpointAddInt(ck, "run/steps", &steps, 1));           integers, equal on every rank
      PetscCall(SbCheckpointAddLocalSum(ck, "budget/rain", &b.rain, 1));   per-rank partial sums
+     PetscCall(SbCheckpointAddIdentity(ck, "routing_scheme", type));      a setting that must not change
      PetscCall(SbCheckpointAddHook(ck, "output", Write, Read, ctx));      anything else
 
    Registration stores the address: the registered storage must live until the checkpoint object
@@ -49,6 +50,10 @@ PETSC_EXTERN PetscErrorCode SbCheckpointAddVec(SbCheckpoint ck, const char *name
 PETSC_EXTERN PetscErrorCode SbCheckpointAddReal(SbCheckpoint ck, const char *name, PetscReal *v, PetscInt n);
 PETSC_EXTERN PetscErrorCode SbCheckpointAddInt(SbCheckpoint ck, const char *name, PetscInt *v, PetscInt n);
 PETSC_EXTERN PetscErrorCode SbCheckpointAddLocalSum(SbCheckpoint ck, const char *name, PetscReal *v, PetscInt n);
+/* A setting that must be the same to continue (beyond the scenario, e.g. one chosen by a PETSc
+   option): stored as an attribute of /identity; a restart with another value is a one-line error
+   naming it and both values. */
+PETSC_EXTERN PetscErrorCode SbCheckpointAddIdentity(SbCheckpoint ck, const char *name, const char *value);
 PETSC_EXTERN PetscErrorCode SbCheckpointAddHook(SbCheckpoint ck, const char *name, SbCheckpointWriteFn write, SbCheckpointReadFn read, void *ctx);
 
 /* Collective. Writes <path>.partial and renames it to path when complete, so path is always a

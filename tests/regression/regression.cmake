@@ -136,6 +136,8 @@ foreach(np 1 2)
   sb_test(bad.restart_past_end_np${np} bad ${SB_RUNCASE} --np ${np} --expect-error --timeout 60 --fail-substr "ck_np1.ckpt.h5: checkpoint at t = 13 h, past the end of the scenario (time.duration_h = 12)" --absent ${SB_REG}/bad_out.h5 -- ${SB_EXE} run ${SB_RESTART}/shorter.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/bad_out.h5 --restart ${SB_REG}/ck_np1.ckpt.h5)
   set_tests_properties(bad.restart_past_end_np${np} PROPERTIES FIXTURES_REQUIRED "synth2km;ck_np1")
 endforeach()
+sb_test(bad.restart_other_scheme bad ${SB_RUNCASE} --expect-error --timeout 60 --fail-substr "ck_np1.ckpt.h5: checkpoint of another run: routing_scheme is \"local-inertial\" in the checkpoint, \"diffusive-wave\" in this run" --absent ${SB_REG}/bad_out.h5 -- ${SB_EXE} run ${SB_STORM}/scenario.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/bad_out.h5 --restart ${SB_REG}/ck_np1.ckpt.h5 -sb_routing_scheme diffusive-wave)
+set_tests_properties(bad.restart_other_scheme PROPERTIES FIXTURES_REQUIRED "synth2km;ck_np1")
 sb_test(bad.checkpoint_every cli ${SB_RUNCASE} --expect-error --timeout 60 --fail-substr "--checkpoint-every: expected a positive simulated time with a unit" --fail-substr "\"6 hours\"" --absent ${SB_REG}/bad_out.h5 -- ${SB_EXE} run ${SB_STORM}/scenario.json -o ${SB_REG}/bad_out.h5 --checkpoint-every "6 hours")
 
 # compare --figures: hydrographs, maximum-depth maps and differences as PNG.
