@@ -86,8 +86,9 @@ static const char *usage_run =
   "  --mesh FILE         mesh file (default: the scenario's \"mesh\")\n"
   "  --quiet             no progress lines (otherwise rank 0 prints one every few seconds)\n"
   "  --checkpoint-every TIME  write a checkpoint every TIME of simulated time: 6h, 30min, 3600s, 2d\n"
-  "  --checkpoint FILE   checkpoint file (default: the result's name with .ckpt.h5 for .h5); SIGINT,\n"
-  "                      SIGTERM and a NaN or negative depth also write it, then stop the run\n"
+  "  --checkpoint FILE   checkpoint file (default: the result's name with .ckpt.h5 for .h5); SIGINT\n"
+  "                      and SIGTERM also write it, then stop the run; a NaN or negative depth\n"
+  "                      writes the bad state to FILE with .bad.h5 for .h5, then stops the run\n"
   "  --restart FILE      continue from a checkpoint of the same mesh and scenario (the scenario may\n"
   "                      have a longer time.duration_h, another name or output.file)\n"
   "  -log_view           PETSc's profile of where time went (stages Setup, TimeLoop, Output)\n";

@@ -78,13 +78,13 @@ static PetscErrorCode RegisterCheckpoint(SbRunCtx *c, const SbRunOptions *opts, 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode WriteCheckpoint(SbRunCtx *c, const SbRunOptions *opts, const char *reason)
+static PetscErrorCode WriteCheckpoint(SbRunCtx *c, const SbRunOptions *opts, const char *path, const char *reason)
 {
   PetscLogDouble t0, t1;
 
   PetscFunctionBeginUser;
   PetscCall(PetscTime(&t0));
-  PetscCall(SbCheckpointWrite(c->ck, c->ck_path, c->t, reason));
+  PetscCall(SbCheckpointWrite(c->ck, path, c->t, reason));
   PetscCall(PetscTime(&t1));
   /* After a signal mpiexec may have closed our output already (SIGPIPE): the error line names the
      checkpoint of a signal or a bad state instead. */
@@ -133,7 +133,7 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
       int signo;
 
       PetscCall(SbSignalsReceived(g->comm, &signo));
-      if (signo) PetscCall(WriteCheckpoint(c, opts, "signal"));
+      if (signo) PetscCall(WriteCheckpoint(c, opts, c->ck_path, "signal"));
       PetscCheck(!signo, PETSC_COMM_SELF, PETSC_ERR_SIG, "interrupted by signal %d at t = %.3f h of %.3f h; no result written; checkpoint %s (continue with --restart %s)", signo, (double)(t / 3600.0), (double)(T / 3600.0), c->ck_path, c->ck_path);
     }
     if (steps == nan_step && g->xs == 0 && g->ys == 0) {
@@ -148,15 +148,20 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
        checkpoint to inspect, and name the cell. */
     if (!(dt > 0)) {
       PetscErrorCode ierr;
-      char           msg[1024];
+      char           msg[1024], bad[PETSC_MAX_PATH_LEN + 16];
       const char    *specific = NULL;
+      size_t         n = strlen(c->ck_path);
 
-      PetscCall(WriteCheckpoint(c, opts, "bad state"));
+      /* Beside the last good checkpoint, which stays the one to restart from: x.ckpt.h5 -> x.ckpt.bad.h5 */
+      PetscCall(PetscStrncpy(bad, c->ck_path, sizeof(bad)));
+      if (n > 3 && !strcmp(c->ck_path + n - 3, ".h5")) bad[n - 3] = 0;
+      PetscCall(PetscStrlcat(bad, ".bad.h5", sizeof(bad)));
+      PetscCall(WriteCheckpoint(c, opts, bad, "bad state"));
       ierr = SbStateCheck(c->state, t);
       if (ierr) {
         PetscErrorMessage(ierr, NULL, (char **)&specific);
         PetscCall(PetscStrncpy(msg, specific ? specific : "state: bad depth", sizeof(msg)));
-        SETERRQ(PETSC_COMM_SELF, ierr, "%s; checkpoint of this state: %s", msg, c->ck_path);
+        SETERRQ(PETSC_COMM_SELF, ierr, "%s; checkpoint of this state for inspection: %s", msg, bad);
       }
     }
     PetscCheck(dt > 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "time step %g s at t = %g s", (double)dt, (double)t);
@@ -189,7 +194,7 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
         c->t        = t;
         c->steps    = steps;
         c->next_out = next_out;
-        PetscCall(WriteCheckpoint(c, opts, "periodic"));
+        PetscCall(WriteCheckpoint(c, opts, c->ck_path, "periodic"));
         next_ck = (PetscFloorReal(t / every) + 1) * every;
       }
     }

@@ -5,7 +5,7 @@
   checkpoint result.ckpt.h5; `--restart` from it gives the uninterrupted run's result bit for bit
   (same rank count);
 - a NaN depth (injected with -sb_fault_nan_step): the error names cell, rank and time and the
-  checkpoint, which holds the bad state; no result;
+  checkpoint of the bad state (result.ckpt.bad.h5, beside the last good one); no result;
 - SIGKILL of the whole job: only .partial files may remain, and an earlier result of the same
   name is untouched.
 
@@ -97,7 +97,7 @@ for sig in (signal.SIGTERM, signal.SIGINT):
 
 # A NaN depth: the run stops naming the cell, rank and time, and keeps the bad state.
 out = os.path.join(work, "signal_NAN.h5")
-ckpt = out[:-3] + ".ckpt.h5"
+ckpt = out[:-3] + ".ckpt.bad.h5"
 remove(out, ckpt)
 r = subprocess.run(command(out, "--quiet", petsc=("-sb_fault_nan_step", "40")), env=env, capture_output=True, text=True, timeout=600)
 lines = [l for l in r.stderr.splitlines() if l.strip()]
