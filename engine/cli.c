@@ -12,6 +12,7 @@
 #include "build.h"
 #include "compare.h"
 #include "signals.h"
+#include "checkpoint.h"
 #include <errno.h>
 #include <stdlib.h>
 
@@ -75,7 +76,8 @@ static const char *usage_build =
   "  -o, --output FILE        mesh file to write (default mesh.h5)\n";
 
 static const char *usage_run =
-  "usage: mpiexec -n N shuibao run SCENARIO.json [-o result.h5] [--mesh mesh.h5] [--quiet] [PETSc options]\n"
+  "usage: mpiexec -n N shuibao run SCENARIO.json [-o result.h5] [--mesh mesh.h5] [--quiet]\n"
+  "                                [--checkpoint-every TIME] [--checkpoint FILE] [--restart FILE] [PETSc options]\n"
   "\n"
   "Runs a scenario: reads the mesh in parallel, runs the time loop and writes the result\n"
   "collectively, first as result.h5.partial, renamed when complete. Every input is checked\n"
@@ -83,7 +85,13 @@ static const char *usage_run =
   "\n"
   "  -o, --output FILE   result file (default: the scenario's output.file, else result.h5)\n"
   "  --mesh FILE         mesh file (default: the scenario's \"mesh\")\n"
-  "  --quiet             no progress lines\n"
+  "  --quiet             no progress lines (otherwise rank 0 prints one every few seconds)\n"
+  "  --checkpoint-every TIME  write a checkpoint every TIME of simulated time: 6h, 30min, 3600s, 2d\n"
+  "  --checkpoint FILE   checkpoint file (default: the result's name with .ckpt.h5 for .h5); SIGINT\n"
+  "                      and SIGTERM also write it, then stop the run; a NaN or negative depth\n"
+  "                      writes the bad state to FILE with .bad.h5 for .h5, then stops the run\n"
+  "  --restart FILE      continue from a checkpoint of the same mesh and scenario (the scenario may\n"
+  "                      have a longer time.duration_h, another name or output.file)\n"
   "  -log_view           PETSc's profile of where time went (stages Setup, TimeLoop, Output)\n";
 
 static const char *usage_compare =
@@ -272,6 +280,13 @@ static PetscErrorCode CmdRun(MPI_Comm comm, SbArgs *a)
     } else if (IsOutput(s)) PetscCall(NextValue(a, &i, s, &o.output));
     else if (!strcmp(s, "--mesh")) PetscCall(NextValue(a, &i, s, &o.mesh));
     else if (!strcmp(s, "--quiet")) o.quiet = PETSC_TRUE;
+    else if (!strcmp(s, "--checkpoint-every")) {
+      const char *v = NULL;
+
+      PetscCall(NextValue(a, &i, s, &v));
+      PetscCall(SbCheckpointParseInterval(s, v, &o.checkpoint_every_s));
+    } else if (!strcmp(s, "--checkpoint")) PetscCall(NextValue(a, &i, s, &o.checkpoint));
+    else if (!strcmp(s, "--restart")) PetscCall(NextValue(a, &i, s, &o.restart));
     else if (s[0] == '-') SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "run: unknown option %s (see shuibao run --help)", s);
     else {
       PetscCheck(!o.scenario, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "run: one scenario per run, got %s and %s", o.scenario, s);

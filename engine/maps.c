@@ -266,6 +266,47 @@ PetscErrorCode SbMapsGetSliceCount(SbMaps m, PetscInt *n)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode SbMapsGetField(SbMaps m, PetscInt id, const char **name)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(id >= 0 && id < m->nfields, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "map field %" PetscInt_FMT ": no such field", id);
+  *name = m->fields[id].name;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbMapsGetInfo(SbMaps m, PetscInt *nfields, PetscInt *nslices, const PetscReal **times_s)
+{
+  PetscFunctionBeginUser;
+  *nfields = m->nfields;
+  *nslices = m->nslices;
+  *times_s = m->times;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbMapsReadSlice(SbMaps m, PetscInt id, PetscInt slice, Vec v)
+{
+  SbGrid      *g = m->grid;
+  hsize_t      start[3] = {(hsize_t)slice, (hsize_t)g->ys, (hsize_t)g->xs}, count[3] = {1, (hsize_t)g->ym, (hsize_t)g->xm};
+  hid_t        fspace, mspace, dxpl;
+  PetscScalar *a;
+
+  PetscFunctionBeginUser;
+  PetscCheck(id >= 0 && id < m->nfields && slice >= 0 && slice < m->nslices, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "map field %" PetscInt_FMT ", slice %" PetscInt_FMT ": no such field or slice", id, slice);
+  SbCallHDF5(fspace = H5Dget_space(m->fields[id].dset));
+  SbCallHDF5(mspace = H5Screate_simple(3, count, NULL));
+  SbCallHDF5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL));
+  SbCallHDF5(dxpl = H5Pcreate(H5P_DATASET_XFER));
+  SbCallHDF5(H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
+  SbCallHDF5(H5Dread(m->fields[id].dset, H5T_NATIVE_FLOAT, mspace, fspace, dxpl, m->buf));
+  SbCallHDF5(H5Pclose(dxpl));
+  SbCallHDF5(H5Sclose(mspace));
+  SbCallHDF5(H5Sclose(fspace));
+  PetscCall(VecGetArray(v, &a));
+  for (PetscInt k = 0; k < g->xm * g->ym; k++) a[k] = (PetscScalar)m->buf[k];
+  PetscCall(VecRestoreArray(v, &a));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode SbMapsWrite2D(SbMaps m, const char *group, const char *name, Vec v, const char *units, const char *long_name, const char *standard_name)
 {
   SbGrid            *g       = m->grid;

@@ -17,6 +17,12 @@ PETSC_EXTERN PetscErrorCode SbMapsBeginSlice(SbMaps maps, PetscReal t_s);
 /* Write field id of the current slice from a global vector on grid->da (inactive cells become NaN). */
 PETSC_EXTERN PetscErrorCode SbMapsWrite(SbMaps maps, PetscInt id, Vec v);
 PETSC_EXTERN PetscErrorCode SbMapsGetSliceCount(SbMaps maps, PetscInt *n);
+/* For checkpoints (output.c): the number of fields and of slices written so far with their times
+   (not owned), the name of field id, and slice `slice` of field id read back (float32 as written,
+   NaN outside the mask) into a global vector on grid->da. ReadSlice is collective. */
+PETSC_EXTERN PetscErrorCode SbMapsGetInfo(SbMaps maps, PetscInt *nfields, PetscInt *nslices, const PetscReal **times_s);
+PETSC_EXTERN PetscErrorCode SbMapsGetField(SbMaps maps, PetscInt id, const char **name);
+PETSC_EXTERN PetscErrorCode SbMapsReadSlice(SbMaps maps, PetscInt id, PetscInt slice, Vec v);
 /* A [y][x] float64 map in group (created if absent, e.g. "static" or "maps"), with the dimension
    scales attached. */
 PETSC_EXTERN PetscErrorCode SbMapsWrite2D(SbMaps maps, const char *group, const char *name, Vec v, const char *units, const char *long_name, const char *standard_name);

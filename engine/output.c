@@ -2,6 +2,7 @@
 #include "output.h"
 #include "h5io.h"
 #include "maps.h"
+#include "checkpoint.h"
 #include <petscdmda.h>
 #include <unistd.h>
 #include <errno.h>
@@ -258,6 +259,81 @@ PetscErrorCode SbOutputFinish(SbOutput o, SbState *s, const SbWaterBudget *b, co
     PetscCheck(rename(o->xmf_partial, o->xmf) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s: cannot rename %s into place: %s", o->xmf, o->xmf_partial, strerror(errno));
   }
   PetscCallMPI(MPI_Barrier(g->comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Checkpoint hook: the recorded series and every map slice written so far, read back from the
+   result file (float32, so the copy is exact), so that a restarted run writes the whole series. */
+static PetscErrorCode CheckpointWrite(void *ctx, hid_t grp)
+{
+  SbOutput         o  = (SbOutput)ctx;
+  const PetscInt   ng = o->grid->ngauges, w = 3 + ng;
+  PetscInt         nf, ns;
+  const PetscReal *times;
+  PetscReal       *rows;
+  char             name[2 * SB_MAX_NAME];
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc1(o->nrec * w + 1, &rows));
+  for (PetscInt r = 0; r < o->nrec; r++) {
+    rows[r * w]     = o->time[r];
+    rows[r * w + 1] = o->rain[r];
+    rows[r * w + 2] = o->storage[r];
+    for (PetscInt k = 0; k < ng; k++) rows[r * w + 3 + k] = o->q[r * ng + k];
+  }
+  PetscCall(SbCheckpointWriteReals(grp, "series", rows, o->nrec, w));
+  PetscCall(PetscFree(rows));
+  PetscCall(SbMapsGetInfo(o->maps, &nf, &ns, &times));
+  PetscCall(SbCheckpointWriteReals(grp, "slice_time", times, ns, 1));
+  SbCallHDF5(H5Fflush(o->file, H5F_SCOPE_LOCAL)); /* MPI-IO: make other ranks' slices visible */
+  for (PetscInt f = 0; f < nf; f++) {
+    const char *field;
+
+    PetscCall(SbMapsGetField(o->maps, f, &field));
+    for (PetscInt s = 0; s < ns; s++) {
+      PetscCall(SbMapsReadSlice(o->maps, f, s, o->work));
+      PetscCall(PetscSNPrintf(name, sizeof(name), "maps/%s/%" PetscInt_FMT, field, s));
+      PetscCall(SbCheckpointWriteField(o->grid, grp, name, o->work, PETSC_TRUE));
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode CheckpointRead(void *ctx, hid_t grp, const char *file)
+{
+  SbOutput         o  = (SbOutput)ctx;
+  const PetscInt   ng = o->grid->ngauges, w = 3 + ng;
+  PetscInt         nf, ns, nrec, nt;
+  const PetscReal *times;
+  PetscReal       *rows, *t;
+  char             name[2 * SB_MAX_NAME];
+
+  PetscFunctionBeginUser;
+  PetscCall(SbMapsGetInfo(o->maps, &nf, &ns, &times));
+  PetscCheck(o->nrec == 0 && ns == 0, PETSC_COMM_SELF, PETSC_ERR_ORDER, "output: a checkpoint is read before the first record");
+  PetscCall(SbCheckpointReadReals(grp, file, "series", w, &rows, &nrec));
+  for (PetscInt r = 0; r < nrec; r++) PetscCall(SbOutputRecord(o, rows[r * w], rows + r * w + 3, rows[r * w + 1], rows[r * w + 2]));
+  PetscCall(PetscFree(rows));
+  PetscCall(SbCheckpointReadReals(grp, file, "slice_time", 1, &t, &nt));
+  for (PetscInt s = 0; s < nt; s++) {
+    PetscCall(SbMapsBeginSlice(o->maps, t[s]));
+    for (PetscInt f = 0; f < nf; f++) {
+      const char *field;
+
+      PetscCall(SbMapsGetField(o->maps, f, &field));
+      PetscCall(PetscSNPrintf(name, sizeof(name), "maps/%s/%" PetscInt_FMT, field, s));
+      PetscCall(SbCheckpointReadField(o->grid, grp, file, name, o->work));
+      PetscCall(SbMapsWrite(o->maps, f, o->work));
+    }
+  }
+  PetscCall(PetscFree(t));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbOutputCheckpointRegister(SbOutput o, SbCheckpoint ck)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SbCheckpointAddHook(ck, "output", CheckpointWrite, CheckpointRead, o));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

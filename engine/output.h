@@ -4,6 +4,7 @@
 
 #include "state.h"
 #include "scenario.h"
+#include "checkpoint.h"
 
 typedef struct _p_SbOutput *SbOutput;
 
@@ -36,6 +37,10 @@ PETSC_EXTERN PetscErrorCode SbOutputGetFile(SbOutput out, hid_t *file);
 /* Collective. A [y][x] float64 map in group (e.g. "maps"), with dimension scales and in the XDMF
    sidecar, before SbOutputFinish (the annual assessment's maps). */
 PETSC_EXTERN PetscErrorCode SbOutputWriteMap(SbOutput out, const char *group, const char *name, Vec v, const char *units, const char *long_name);
+/* Register the output's position with a checkpoint: the recorded series and the map slices written
+   so far go into the checkpoint; reading it (before the first record) writes them again into this
+   result, so a restarted run's result holds the whole series. */
+PETSC_EXTERN PetscErrorCode SbOutputCheckpointRegister(SbOutput out, SbCheckpoint ck);
 /* Close and remove the partial file (after an error); safe on NULL. Not collective on HDF5. */
 PETSC_EXTERN PetscErrorCode SbOutputAbort(SbOutput *out);
 PETSC_EXTERN PetscErrorCode SbOutputDestroy(SbOutput *out);

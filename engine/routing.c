@@ -327,6 +327,18 @@ PetscErrorCode SbRoutingGauges(SbRouting r, PetscReal *discharge_m3_s, PetscReal
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode SbRoutingCheckpointRegister(SbRouting r, SbCheckpoint ck)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SbRoutingSetUp(r));
+  /* Each rank's share of the gauge volumes: only the owner of a gauge cell adds to it. */
+  /* -sb_routing_scheme may override the scenario: the scheme must not change on a restart. */
+  PetscCall(SbCheckpointAddIdentity(ck, "routing_scheme", r->type));
+  PetscCall(SbCheckpointAddLocalSum(ck, "routing/gauge_volume_m3", r->gauge_v, r->grid->ngauges));
+  if (r->ops.checkpoint) PetscCall((*r->ops.checkpoint)(r, ck));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode SbRoutingGetReservoir(SbRouting r, PetscBool *has, PetscReal *stage_m, PetscReal *release_m3_s)
 {
   PetscFunctionBeginUser;

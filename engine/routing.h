@@ -15,6 +15,7 @@
 
 #include "state.h"
 #include "scenario.h"
+#include "checkpoint.h"
 
 typedef struct _p_SbRouting *SbRouting;
 typedef const char          *SbRoutingType;
@@ -51,6 +52,11 @@ PETSC_EXTERN PetscErrorCode SbRoutingStep(SbRouting routing, PetscReal dt);
 /* Collective: discharge (m³/s) out of each gauge cell averaged over the last SbRoutingStep, and
    the volume (m³) through each gauge since the start, for every gauge of the grid, on every rank. */
 PETSC_EXTERN PetscErrorCode SbRoutingGauges(SbRouting routing, PetscReal *discharge_m3_s, PetscReal *volume_m3);
+/* After SbRoutingSetUp: register with a checkpoint what routing keeps between steps beyond the
+   state vector (depth and face discharges, registered by the run): the gauge volumes and the
+   scheme's own (the diffusive wave's next TS step). The reservoir keeps nothing else: its stage
+   is recomputed from the pool's depths at every step. */
+PETSC_EXTERN PetscErrorCode SbRoutingCheckpointRegister(SbRouting routing, SbCheckpoint ck);
 /* The reservoir's stage (m) and release over the last step (m³/s); has = PETSC_FALSE (and zeros)
    when the mesh has no reservoir or it is switched off. Same values on every rank. */
 PETSC_EXTERN PetscErrorCode SbRoutingGetReservoir(SbRouting routing, PetscBool *has, PetscReal *stage_m, PetscReal *release_m3_s);

@@ -389,6 +389,41 @@ static PetscErrorCode Step_DW(SbRouting r, PetscReal dt)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Checkpoint: the TS keeps the step its adaptor proposed and its time between SbRoutingStep calls. */
+static PetscErrorCode CheckpointWrite_DW(void *ctx, hid_t grp)
+{
+  SbRoutingDW *dw = (SbRoutingDW *)ctx;
+  PetscReal    v[2];
+
+  PetscFunctionBeginUser;
+  PetscCall(TSGetTimeStep(dw->ts, &v[0]));
+  PetscCall(TSGetTime(dw->ts, &v[1]));
+  PetscCall(SbCheckpointWriteReals(grp, "ts_step_and_time", v, 1, 2));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode CheckpointRead_DW(void *ctx, hid_t grp, const char *file)
+{
+  SbRoutingDW *dw = (SbRoutingDW *)ctx;
+  PetscReal   *v;
+  PetscInt     n;
+
+  PetscFunctionBeginUser;
+  PetscCall(SbCheckpointReadReals(grp, file, "ts_step_and_time", 2, &v, &n));
+  PetscCheck(n == 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: routing/diffusive-wave: expected one TS step and time", file);
+  PetscCall(TSSetTimeStep(dw->ts, v[0]));
+  PetscCall(TSSetTime(dw->ts, v[1]));
+  PetscCall(PetscFree(v));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode Checkpoint_DW(SbRouting r, SbCheckpoint ck)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SbCheckpointAddHook(ck, "routing/diffusive-wave", CheckpointWrite_DW, CheckpointRead_DW, r->data));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode SbRoutingCreate_DiffusiveWave(SbRouting r)
 {
   SbRoutingDW *dw;
@@ -403,6 +438,7 @@ PetscErrorCode SbRoutingCreate_DiffusiveWave(SbRouting r)
   r->ops.stabledt       = StableDt_DW;
   r->ops.step           = Step_DW;
   r->ops.destroy        = Destroy_DW;
+  r->ops.checkpoint     = Checkpoint_DW;
   PetscCall(SbRoutingCreateDA(r, 1, DMDA_STENCIL_STAR, 1, &dw->da));
   PetscCall(TSCreate(r->grid->comm, &dw->ts));
   PetscCall(TSSetDM(dw->ts, dw->da));

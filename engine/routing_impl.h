@@ -42,6 +42,7 @@ typedef struct {
   PetscErrorCode (*stabledt)(SbRouting, PetscReal *);
   PetscErrorCode (*step)(SbRouting, PetscReal); /* advance depth and set qx, qy; add outlet volumes and gauge volumes */
   PetscErrorCode (*destroy)(SbRouting);
+  PetscErrorCode (*checkpoint)(SbRouting, SbCheckpoint); /* register what the scheme keeps between steps; NULL: nothing */
 } SbRoutingOps;
 
 struct _p_SbRouting {

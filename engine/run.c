@@ -9,6 +9,7 @@
 #include "output.h"
 #include "signals.h"
 #include "assessment.h"
+#include "checkpoint.h"
 
 typedef struct {
   SbScenario *sc;
@@ -19,9 +20,18 @@ typedef struct {
   SbRouting      routing;
   SbOutput    out;
   SbAssessment assessment; /* NULL unless "mode": "assessment" or an "assessment" object */
+  /* The time loop's own state, registered with the checkpoint. */
+  SbCheckpoint ck;
+  char         ck_path[PETSC_MAX_PATH_LEN];
+  PetscReal    t, next_out, storage_initial_m3;
+  PetscInt     steps;
 } SbRunCtx;
 
-static PetscErrorCode Report(MPI_Comm comm, PetscBool quiet, PetscReal t, PetscReal T, PetscReal dt, PetscReal wall0, PetscReal q_outlet)
+/* Progress on rank 0: after the first step, then at most every SB_PROGRESS_WALL_S of wall time and
+   at the end. The time left is extrapolated from this process's own pace (from t0 at wall0, so a
+   restarted run does not count the time before its checkpoint). */
+#define SB_PROGRESS_WALL_S 3.0
+static PetscErrorCode Report(MPI_Comm comm, PetscBool quiet, PetscReal t, PetscReal t0, PetscReal T, PetscReal dt, PetscLogDouble wall0, PetscLogDouble *last, PetscReal q_outlet)
 {
   PetscLogDouble now;
   PetscReal      frac = T > 0 ? t / T : 1.0, left;
@@ -29,40 +39,132 @@ static PetscErrorCode Report(MPI_Comm comm, PetscBool quiet, PetscReal t, PetscR
   PetscFunctionBeginUser;
   if (quiet) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(PetscTime(&now));
-  left = frac > 0 ? (now - wall0) * (1.0 - frac) / frac : 0.0;
-  PetscCall(PetscPrintf(comm, "  t = %9.3f h  %5.1f%%  dt = %8.3f s  outlet %10.3f m3/s  about %.0f s left\n", (double)(t / 3600.0), (double)(100.0 * frac), (double)dt, (double)q_outlet, (double)left));
+  if (*last > 0 && now - *last < SB_PROGRESS_WALL_S && t < T) PetscFunctionReturn(PETSC_SUCCESS);
+  *last = now;
+  left  = t > t0 ? (now - wall0) * (T - t) / (t - t0) : 0.0;
+  /* q_outlet < 0: not known yet (a restarted run before its first output time). */
+  if (q_outlet >= 0) PetscCall(PetscPrintf(comm, "  t = %9.3f h  %5.1f%%  dt = %8.3f s  outlet %10.3f m3/s  about %.0f s left\n", (double)(t / 3600.0), (double)(100.0 * frac), (double)dt, (double)q_outlet, (double)left));
+  else PetscCall(PetscPrintf(comm, "  t = %9.3f h  %5.1f%%  dt = %8.3f s  outlet          - m3/s  about %.0f s left\n", (double)(t / 3600.0), (double)(100.0 * frac), (double)dt, (double)left));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Everything the run needs to continue: the loop's own variables, the state, infiltration and the
+   budget here; routing and output register their own. */
+static PetscErrorCode RegisterCheckpoint(SbRunCtx *c, const SbRunOptions *opts, const char *result)
+{
+  SbLocalBudget *lb = &c->state->budget;
+
+  PetscFunctionBeginUser;
+  if (opts->checkpoint) PetscCall(PetscStrncpy(c->ck_path, opts->checkpoint, sizeof(c->ck_path)));
+  else {
+    size_t n = strlen(result);
+
+    PetscCall(PetscStrncpy(c->ck_path, result, sizeof(c->ck_path)));
+    if (n > 3 && !strcmp(result + n - 3, ".h5")) c->ck_path[n - 3] = 0;
+    PetscCall(PetscStrlcat(c->ck_path, ".ckpt.h5", sizeof(c->ck_path)));
+  }
+  PetscCall(SbCheckpointCreate(c->grid, c->sc, &c->ck));
+  PetscCall(SbCheckpointAddReal(c->ck, "run/time_s", &c->t, 1));
+  PetscCall(SbCheckpointAddReal(c->ck, "run/next_output_s", &c->next_out, 1));
+  PetscCall(SbCheckpointAddReal(c->ck, "run/storage_initial_m3", &c->storage_initial_m3, 1));
+  PetscCall(SbCheckpointAddInt(c->ck, "run/steps", &c->steps, 1));
+  PetscCall(SbCheckpointAddVec(c->ck, "state/X", c->state->X));
+  PetscCall(SbCheckpointAddVec(c->ck, "state/hmax", c->state->hmax));
+  PetscCall(SbCheckpointAddVec(c->ck, "infiltration/cumulative_m", c->state->infiltrated));
+  PetscCall(SbCheckpointAddLocalSum(c->ck, "budget/rain_m3", &lb->rain_m3, 1));
+  PetscCall(SbCheckpointAddLocalSum(c->ck, "budget/infiltration_m3", &lb->infiltration_m3, 1));
+  PetscCall(SbCheckpointAddLocalSum(c->ck, "budget/outflow_m3", &lb->outflow_m3, 1));
+  PetscCall(SbRoutingCheckpointRegister(c->routing, c->ck));
+  PetscCall(SbOutputCheckpointRegister(c->out, c->ck));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode WriteCheckpoint(SbRunCtx *c, const SbRunOptions *opts, const char *path, const char *reason)
+{
+  PetscLogDouble t0, t1;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscTime(&t0));
+  PetscCall(SbCheckpointWrite(c->ck, path, c->t, reason));
+  PetscCall(PetscTime(&t1));
+  /* After a signal mpiexec may have closed our output already (SIGPIPE): the error line names the
+     checkpoint of a signal or a bad state instead. */
+  if (!opts->quiet && !strcmp(reason, "periodic")) PetscCall(PetscPrintf(c->grid->comm, "  checkpoint at t = %.3f h: %s, %.2f s\n", (double)(c->t / 3600.0), c->ck_path, (double)(t1 - t0)));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *nsteps, SbWaterBudget *b)
 {
   SbGrid        *g  = c->grid;
-  const PetscReal T = c->sc->duration_s, interval = c->sc->output_interval_s;
-  PetscReal      t = 0.0, next_out = PetscMin(interval, T), *q, rain, change, storage;
-  PetscInt       steps = 0, outlet;
-  PetscLogDouble wall0;
+  const PetscReal T = c->sc->duration_s, interval = c->sc->output_interval_s, every = opts->checkpoint_every_s;
+  PetscReal      t, next_out, *q, rain, change, storage, t0 = c->t, next_ck = PETSC_MAX_REAL;
+  PetscInt       steps, outlet, nan_step = -1;
+  PetscLogDouble wall0, last = 0;
+  PetscBool      have_q = opts->restart ? PETSC_FALSE : PETSC_TRUE;
 
   PetscFunctionBeginUser;
   PetscCall(PetscTime(&wall0));
   PetscCall(PetscCalloc1(g->ngauges + 1, &q));
   PetscCall(SbGridFindGauge(g, "outlet", &outlet));
-  PetscCall(SbStateStorage(c->state, &b->storage_initial_m3));
-  PetscCall(SbForcingRainAt(c->forcing, 0.0, &rain, &change));
-  PetscCall(SbOutputRecord(c->out, 0.0, q, rain * 3.6e6, b->storage_initial_m3));
-  PetscCall(SbOutputWriteSlice(c->out, c->state, 0.0));
+  /* Fault injection for the tests (tests/regression/signal_test.py): a NaN depth at row 0, col 0
+     before step N. */
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-sb_fault_nan_step", &nan_step, NULL));
+  if (!opts->restart) {
+    c->t        = 0.0;
+    c->steps    = 0;
+    c->next_out = PetscMin(interval, T);
+    PetscCall(SbStateStorage(c->state, &c->storage_initial_m3));
+    PetscCall(SbForcingRainAt(c->forcing, 0.0, &rain, &change));
+    PetscCall(SbOutputRecord(c->out, 0.0, q, rain * 3.6e6, c->storage_initial_m3));
+    PetscCall(SbOutputWriteSlice(c->out, c->state, 0.0));
+  }
+  t        = c->t;
+  steps    = c->steps;
+  next_out = c->next_out;
+  if (every > 0) next_ck = (PetscFloorReal(t / every) + 1) * every;
   while (t < T) {
     PetscReal dt, t_new;
 
-    /* Every 16 steps (one small reduction) look for SIGINT/SIGTERM on any rank. */
+    c->t        = t; /* what a checkpoint written in this iteration holds */
+    c->steps    = steps;
+    c->next_out = next_out;
+    /* Every 16 steps (one small reduction) look for SIGINT/SIGTERM on any rank; on one, keep the
+       state in a checkpoint. */
     if (steps % 16 == 0) {
       int signo;
 
       PetscCall(SbSignalsReceived(g->comm, &signo));
-      PetscCheck(!signo, PETSC_COMM_SELF, PETSC_ERR_SIG, "interrupted by signal %d at t = %.3f h of %.3f h; no result written", signo, (double)(t / 3600.0), (double)(T / 3600.0));
+      if (signo) PetscCall(WriteCheckpoint(c, opts, c->ck_path, "signal"));
+      PetscCheck(!signo, PETSC_COMM_SELF, PETSC_ERR_SIG, "interrupted by signal %d at t = %.3f h of %.3f h; no result written; checkpoint %s (continue with --restart %s)", signo, (double)(t / 3600.0), (double)(T / 3600.0), c->ck_path, c->ck_path);
+    }
+    if (steps == nan_step && g->xs == 0 && g->ys == 0) {
+      SbCell *x;
+
+      PetscCall(VecGetArray(c->state->X, (PetscScalar **)&x));
+      x[0].h = NAN;
+      PetscCall(VecRestoreArray(c->state->X, (PetscScalar **)&x));
     }
     PetscCall(SbRoutingStableDt(c->routing, &dt));
-    /* A NaN or negative depth anywhere makes the step zero on every rank: name the cell. */
-    if (!(dt > 0)) PetscCall(SbStateCheck(c->state, t));
+    /* A NaN or negative depth anywhere makes the step zero on every rank: keep the state in a
+       checkpoint to inspect, and name the cell. */
+    if (!(dt > 0)) {
+      PetscErrorCode ierr;
+      char           msg[1024], bad[PETSC_MAX_PATH_LEN + 16];
+      const char    *specific = NULL;
+      size_t         n = strlen(c->ck_path);
+
+      /* Beside the last good checkpoint, which stays the one to restart from: x.ckpt.h5 -> x.ckpt.bad.h5 */
+      PetscCall(PetscStrncpy(bad, c->ck_path, sizeof(bad)));
+      if (n > 3 && !strcmp(c->ck_path + n - 3, ".h5")) bad[n - 3] = 0;
+      PetscCall(PetscStrlcat(bad, ".bad.h5", sizeof(bad)));
+      PetscCall(WriteCheckpoint(c, opts, bad, "bad state"));
+      ierr = SbStateCheck(c->state, t);
+      if (ierr) {
+        PetscErrorMessage(ierr, NULL, (char **)&specific);
+        PetscCall(PetscStrncpy(msg, specific ? specific : "state: bad depth", sizeof(msg)));
+        SETERRQ(PETSC_COMM_SELF, ierr, "%s; checkpoint of this state for inspection: %s", msg, bad);
+      }
+    }
     PetscCheck(dt > 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "time step %g s at t = %g s", (double)dt, (double)t);
     PetscCall(SbForcingRainAt(c->forcing, t, &rain, &change));
     /* Land exactly on output times and on changes of the forcing. */
@@ -85,10 +187,21 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
       PetscCall(SbStateStorage(c->state, &storage));
       PetscCall(SbOutputRecord(c->out, t, q, rain * 3.6e6, storage));
       PetscCall(SbOutputWriteSlice(c->out, c->state, t));
-      PetscCall(Report(g->comm, opts->quiet, t, T, dt, wall0, outlet >= 0 ? q[outlet] : 0.0));
+      have_q   = PETSC_TRUE;
       next_out = PetscMin(next_out + interval, T);
+      /* Periodic checkpoints at the first output time from each multiple of the interval: every
+         run lands on output times, so checkpoints never change the steps. */
+      if (t >= next_ck && t < T) {
+        c->t        = t;
+        c->steps    = steps;
+        c->next_out = next_out;
+        PetscCall(WriteCheckpoint(c, opts, c->ck_path, "periodic"));
+        next_ck = (PetscFloorReal(t / every) + 1) * every;
+      }
     }
+    PetscCall(Report(g->comm, opts->quiet, t, t0, T, dt, wall0, &last, !have_q ? -1.0 : outlet >= 0 ? q[outlet] : 0.0));
   }
+  b->storage_initial_m3 = c->storage_initial_m3;
   PetscCall(SbStateStorage(c->state, &b->storage_final_m3));
   PetscCall(SbRoutingGauges(c->routing, q, b->gauge_volume_m3));
   PetscCallMPI(MPI_Allreduce(&c->state->budget.rain_m3, &b->rain_m3, 1, MPIU_REAL, MPI_SUM, g->comm));
@@ -136,6 +249,13 @@ static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx
   if (c->sc->mode == SB_MODE_ASSESSMENT || c->sc->assessment_present) PetscCall(SbAssessmentCreate(c->grid, c->sc, &c->assessment));
   PetscCall(SbOutputCreate(c->grid, result, c->sc->start, &c->out));
   PetscCall(PetscPrintf(comm, "shuibao run %s: mesh %s, %" PetscInt_FMT " x %" PetscInt_FMT " cells, %" PetscInt_FMT " active (%.1f km2), %d ranks, load imbalance %.1f%%\n", opts->scenario, mesh, c->grid->nx, c->grid->ny, c->grid->nactive, (double)(c->grid->active_area_m2 / 1e6), size, (double)(100 * c->grid->load_imbalance)));
+  if (c->sc->mode != SB_MODE_ASSESSMENT) {
+    PetscCall(RegisterCheckpoint(c, opts, result));
+    if (opts->restart) {
+      PetscCall(SbCheckpointRead(c->ck, opts->restart, c->sc->duration_s, &c->t));
+      PetscCall(PetscPrintf(comm, "continuing from %s at t = %.3f h (step %" PetscInt_FMT ")\n", opts->restart, (double)(c->t / 3600.0), c->steps));
+    }
+  } else PetscCheck(!opts->restart && opts->checkpoint_every_s <= 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: \"mode\": \"assessment\" has no time loop to checkpoint or restart", opts->scenario);
   PetscCall(PetscLogStagePop());
 
   PetscCall(PetscLogStagePush(st_loop));
@@ -175,6 +295,7 @@ PetscErrorCode SbRun(MPI_Comm comm, const SbRunOptions *opts)
   /* Never leave a half-written result behind. */
   if (ierr) PetscCall(SbOutputAbort(&c.out));
   else PetscCall(SbOutputDestroy(&c.out));
+  PetscCall(SbCheckpointDestroy(&c.ck));
   PetscCall(SbRoutingDestroy(&c.routing));
   PetscCall(SbInfiltrationDestroy(&c.infiltration));
   PetscCall(SbForcingDestroy(&c.forcing));

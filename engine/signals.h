@@ -1,5 +1,6 @@
-/* SIGINT and SIGTERM during a run: the time loop polls a flag and stops cleanly, so that no
-   half-written result is left behind. */
+/* SIGINT and SIGTERM during a run: the time loop polls a flag, writes a checkpoint and stops
+   cleanly, so that no half-written result is left behind and the run can be continued
+   (run.c, checkpoint.h). */
 #ifndef SB_SIGNALS_H
 #define SB_SIGNALS_H
 

@@ -75,12 +75,70 @@ endif()
 sb_test(output.readers output ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_readers.py ${SB_REG}/storm_np2.h5 ${SB_REG}/storm_np2.xmf)
 set_tests_properties(output.readers PROPERTIES FIXTURES_REQUIRED storm_np2)
 
-# Faults: SIGTERM/SIGINT stop a 2-rank run cleanly with nothing left behind; SIGKILL leaves only
-# .partial files and an earlier result untouched.
+# Faults: SIGTERM/SIGINT stop a 2-rank run cleanly without a result but with a checkpoint that
+# restarts to the uninterrupted result bit for bit; a NaN depth stops it naming the cell and keeps
+# the bad state in a checkpoint; SIGKILL leaves only .partial files and an earlier result untouched.
 sb_test(mesh.synth_1km mesh ${SB_RUNCASE} -- ${SB_EXE} mesh synth --cell-size 1000 --seed 1 -o ${SB_REG}/synth1km.h5)
 set_tests_properties(mesh.synth_1km PROPERTIES FIXTURES_SETUP synth1km)
-sb_test(fault.signals fault ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/signal_test.py ${MPIEXEC_EXECUTABLE} ${SB_EXE} ${CMAKE_SOURCE_DIR}/scenarios/baseline.json ${SB_REG}/synth1km.h5 ${SB_REG})
-set_tests_properties(fault.signals PROPERTIES FIXTURES_REQUIRED synth1km RUN_SERIAL TRUE)
+sb_test(fault.signals fault ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/signal_test.py ${MPIEXEC_EXECUTABLE} ${SB_EXE} ${CMAKE_SOURCE_DIR}/scenarios/baseline.json ${SB_REG}/synth2km.h5 ${SB_REG})
+set_tests_properties(fault.signals PROPERTIES FIXTURES_REQUIRED synth2km RUN_SERIAL TRUE)
+
+# Checkpoint and restart (docs/output.md): the storm case with a checkpoint at 13 h on 1 and 2
+# ranks, continued from it on the same rank count (bit for bit against the uninterrupted run, and
+# writing checkpoints changes nothing) and on another (1 -> 2, 2 -> 4: to 1e-12 relative).
+set(SB_COMPARE ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/compare_results.py)
+set(SB_RESTART ${CMAKE_SOURCE_DIR}/tests/regression/restart)
+foreach(np 1 2)
+  sb_test(restart.checkpoint_np${np} restart ${SB_RUNCASE} --np ${np} -- ${SB_EXE} run ${SB_STORM}/scenario.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/ck_np${np}.h5 --quiet --checkpoint-every 13h -malloc_debug -malloc_dump -options_left)
+  set_tests_properties(restart.checkpoint_np${np} PROPERTIES FIXTURES_REQUIRED synth2km FIXTURES_SETUP ck_np${np} PROCESSORS ${np})
+  sb_test(restart.checkpoint_changes_nothing_np${np} restart ${SB_COMPARE} ${SB_REG}/storm_np${np}.h5 ${SB_REG}/ck_np${np}.h5)
+  set_tests_properties(restart.checkpoint_changes_nothing_np${np} PROPERTIES FIXTURES_REQUIRED "ck_np${np};storm_np${np}")
+endforeach()
+foreach(pair "1;1" "2;2" "1;2" "2;4")
+  list(GET pair 0 from)
+  list(GET pair 1 to)
+  sb_test(restart.run_np${from}_to_np${to} restart ${SB_RUNCASE} --np ${to} -- ${SB_EXE} run ${SB_STORM}/scenario.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/restarted_np${from}_np${to}.h5 --quiet --restart ${SB_REG}/ck_np${from}.ckpt.h5 -malloc_debug -malloc_dump -options_left)
+  set_tests_properties(restart.run_np${from}_to_np${to} PROPERTIES FIXTURES_REQUIRED "synth2km;ck_np${from}" FIXTURES_SETUP restarted_np${from}_np${to} PROCESSORS ${to})
+  if(from EQUAL to)
+    set(tol "")
+  else()
+    set(tol --rtol 1e-12)
+  endif()
+  sb_test(restart.equal_np${from}_to_np${to} restart ${SB_COMPARE} ${SB_REG}/storm_np${from}.h5 ${SB_REG}/restarted_np${from}_np${to}.h5 ${tol})
+  set_tests_properties(restart.equal_np${from}_to_np${to} PROPERTIES FIXTURES_REQUIRED "storm_np${from};restarted_np${from}_np${to}")
+endforeach()
+# The checkpoint API at 2 and 3 ranks (unit.test_checkpoint runs it at 1): round trip, a read on
+# one rank of what all wrote, identity errors.
+foreach(np 2 3)
+  sb_test(restart.api_np${np} restart ${SB_RUNCASE} --np ${np} -- $<TARGET_FILE:test_checkpoint> -malloc_debug -malloc_dump)
+  set_tests_properties(restart.api_np${np} PROPERTIES PROCESSORS ${np})
+endforeach()
+# Continuing the storm case under a longer period: one more step of output past 24 h, the first
+# 24 h as in the storm case.
+sb_test(restart.longer restart ${SB_RUNCASE} -- ${SB_EXE} run ${SB_RESTART}/longer.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/restarted_longer.h5 --quiet --restart ${SB_REG}/ck_np1.ckpt.h5)
+set_tests_properties(restart.longer PROPERTIES FIXTURES_REQUIRED "synth2km;ck_np1" FIXTURES_SETUP restarted_longer)
+sb_test(restart.longer_equal restart ${SB_COMPARE} ${SB_REG}/storm_np1.h5 ${SB_REG}/restarted_longer.h5 --prefix)
+set_tests_properties(restart.longer_equal PROPERTIES FIXTURES_REQUIRED "storm_np1;restarted_longer")
+# Bad restarts: one line naming the file and what differs, non-zero exit, no result, 1 and 2 ranks.
+sb_test(mesh.synth_2km_seed2 mesh ${SB_RUNCASE} -- ${SB_EXE} mesh synth --cell-size 2000 --seed 2 -o ${SB_REG}/synth2km_seed2.h5)
+set_tests_properties(mesh.synth_2km_seed2 PROPERTIES FIXTURES_SETUP synth2km_seed2)
+foreach(np 1 2)
+  sb_test(bad.restart_missing_np${np} bad ${SB_RUNCASE} --np ${np} --expect-error --timeout 60 --fail-substr "no-such.ckpt.h5: cannot open the checkpoint" --absent ${SB_REG}/bad_out.h5 -- ${SB_EXE} run ${SB_STORM}/scenario.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/bad_out.h5 --restart ${SB_REG}/no-such.ckpt.h5)
+  set_tests_properties(bad.restart_missing_np${np} PROPERTIES FIXTURES_REQUIRED synth2km)
+  sb_test(bad.restart_not_checkpoint_np${np} bad ${SB_RUNCASE} --np ${np} --expect-error --timeout 60 --fail-substr "synth2km.h5: not a shuibao checkpoint" --absent ${SB_REG}/bad_out.h5 -- ${SB_EXE} run ${SB_STORM}/scenario.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/bad_out.h5 --restart ${SB_REG}/synth2km.h5)
+  set_tests_properties(bad.restart_not_checkpoint_np${np} PROPERTIES FIXTURES_REQUIRED synth2km)
+  sb_test(bad.restart_other_mesh_np${np} bad ${SB_RUNCASE} --np ${np} --expect-error --timeout 60 --fail-substr "ck_np1.ckpt.h5: checkpoint of another mesh" --fail-substr "different contents" --absent ${SB_REG}/bad_out.h5 -- ${SB_EXE} run ${SB_STORM}/scenario.json --mesh ${SB_REG}/synth2km_seed2.h5 -o ${SB_REG}/bad_out.h5 --restart ${SB_REG}/ck_np1.ckpt.h5)
+  set_tests_properties(bad.restart_other_mesh_np${np} PROPERTIES FIXTURES_REQUIRED "synth2km_seed2;ck_np1")
+  sb_test(bad.restart_other_grid_np${np} bad ${SB_RUNCASE} --np ${np} --expect-error --timeout 60 --fail-substr "ck_np1.ckpt.h5: checkpoint of another mesh" --fail-substr "has 280 x 140 cells" --absent ${SB_REG}/bad_out.h5 -- ${SB_EXE} run ${SB_STORM}/scenario.json --mesh ${SB_REG}/synth1km.h5 -o ${SB_REG}/bad_out.h5 --restart ${SB_REG}/ck_np1.ckpt.h5)
+  set_tests_properties(bad.restart_other_grid_np${np} PROPERTIES FIXTURES_REQUIRED "synth1km;ck_np1")
+  sb_test(bad.restart_other_scenario_np${np} bad ${SB_RUNCASE} --np ${np} --expect-error --timeout 60 --fail-substr "ck_np1.ckpt.h5: checkpoint of another scenario: routing.manning_n_overland (the checkpoint's scenario leaves it at its default) differs" --absent ${SB_REG}/bad_out.h5 -- ${SB_EXE} run ${SB_RESTART}/other_manning.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/bad_out.h5 --restart ${SB_REG}/ck_np1.ckpt.h5)
+  set_tests_properties(bad.restart_other_scenario_np${np} PROPERTIES FIXTURES_REQUIRED "synth2km;ck_np1")
+  sb_test(bad.restart_past_end_np${np} bad ${SB_RUNCASE} --np ${np} --expect-error --timeout 60 --fail-substr "ck_np1.ckpt.h5: checkpoint at t = 13 h, past the end of the scenario (time.duration_h = 12)" --absent ${SB_REG}/bad_out.h5 -- ${SB_EXE} run ${SB_RESTART}/shorter.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/bad_out.h5 --restart ${SB_REG}/ck_np1.ckpt.h5)
+  set_tests_properties(bad.restart_past_end_np${np} PROPERTIES FIXTURES_REQUIRED "synth2km;ck_np1")
+endforeach()
+sb_test(bad.restart_other_scheme bad ${SB_RUNCASE} --expect-error --timeout 60 --fail-substr "ck_np1.ckpt.h5: checkpoint of another run: routing_scheme is \"local-inertial\" in the checkpoint, \"diffusive-wave\" in this run" --absent ${SB_REG}/bad_out.h5 -- ${SB_EXE} run ${SB_STORM}/scenario.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/bad_out.h5 --restart ${SB_REG}/ck_np1.ckpt.h5 -sb_routing_scheme diffusive-wave)
+set_tests_properties(bad.restart_other_scheme PROPERTIES FIXTURES_REQUIRED "synth2km;ck_np1")
+sb_test(bad.checkpoint_every cli ${SB_RUNCASE} --expect-error --timeout 60 --fail-substr "--checkpoint-every: expected a positive simulated time with a unit" --fail-substr "\"6 hours\"" --absent ${SB_REG}/bad_out.h5 -- ${SB_EXE} run ${SB_STORM}/scenario.json -o ${SB_REG}/bad_out.h5 --checkpoint-every "6 hours")
 
 # compare --figures: hydrographs, maximum-depth maps and differences as PNG.
 sb_test(compare.figures output ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_figures.py ${SB_EXE} ${SB_REG}/figures ${SB_REG}/storm_np1.h5 ${SB_REG}/storm_np2.h5)
