@@ -1,20 +1,25 @@
 #!/usr/bin/python3
-"""`shuibao compare --figures DIR a.h5 b.h5` writes one hydrograph per gauge, the maximum-depth
-maps and one difference map, as real PNG images of a sensible size.
+"""`shuibao compare --figures DIR a.h5 b.h5 [c.h5 d.h5]` writes one hydrograph per gauge, the
+maximum-depth maps and one difference map for the runs with flow (A, B), and for the assessments
+(C, D) the conservation-rate bars, the erosion-class maps and one soil-loss difference map, as real
+PNG images of the size the figure script sets (figsize x 110 dpi, read from the PNG header).
 
-usage: check_figures.py SHUIBAO DIR A.h5 B.h5
+usage: check_figures.py SHUIBAO DIR A.h5 B.h5 [C.h5 D.h5]
 """
 import os
 import shutil
 import subprocess
 import sys
 
+import struct
+
 import h5py
 
 exe, out, a, b = sys.argv[1:5]
+assessed = sys.argv[5:7]
 shutil.rmtree(out, ignore_errors=True)
 env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
-p = subprocess.run([exe, "compare", a, b, "--figures", out], capture_output=True, text=True, env=env)
+p = subprocess.run([exe, "compare", a, b] + assessed + ["--figures", out], capture_output=True, text=True, env=env)
 print(p.stdout[-2000:], p.stderr[-2000:])
 with h5py.File(a, "r") as f:
     gauges = [g for g, o in f["series"].items() if isinstance(o, h5py.Group)]
@@ -28,5 +33,31 @@ for name in want:
 diffs = [n for n in os.listdir(out) if n.startswith("depth_max_difference_")] if os.path.isdir(out) else []
 print(("ok   " if len(diffs) == 1 else "FAIL ") + f"one difference map ({diffs})")
 fails += 0 if len(diffs) == 1 else 1
-print(f"{len(want) + 2 - fails} passed, {fails} failed")
+checks = len(want) + 2
+
+
+def png_size(path):
+    with open(path, "rb") as fp:
+        head = fp.read(24)
+    return struct.unpack(">II", head[16:24]) if head[:8] == b"\x89PNG\r\n\x1a\n" else None
+
+
+if assessed:
+    with h5py.File(assessed[0], "r") as f:
+        nareas = 1 + len(f["summary/regions"])
+    # figsize in postproc/shuibao_figures.py, at 110 dpi
+    sizes = {"conservation_rate.png": (round(110 * max(6, 1.6 * nareas)), round(110 * 4.2)),
+             "erosion_class.png": (110 * 6 * 2, round(110 * 3.9))}
+    for name, size in sizes.items():
+        path = os.path.join(out, name)
+        got = png_size(path) if os.path.exists(path) else None
+        ok = got == size and os.path.getsize(path) > 10000
+        print(("ok   " if ok else "FAIL ") + f"{name}: {got}, expected {size}")
+        fails += 0 if ok else 1
+    sl = [n for n in os.listdir(out) if n.startswith("soil_loss_difference_")]
+    ok = len(sl) == 1 and png_size(os.path.join(out, sl[0])) == (770, 418)
+    print(("ok   " if ok else "FAIL ") + f"one soil-loss difference map of 770 x 418 ({sl})")
+    fails += 0 if ok else 1
+    checks += 3
+print(f"{checks - fails} passed, {fails} failed")
 sys.exit(1 if fails else 0)

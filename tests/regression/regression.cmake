@@ -141,8 +141,8 @@ set_tests_properties(bad.restart_other_scheme PROPERTIES FIXTURES_REQUIRED "synt
 sb_test(bad.checkpoint_every cli ${SB_RUNCASE} --expect-error --timeout 60 --fail-substr "--checkpoint-every: expected a positive simulated time with a unit" --fail-substr "\"6 hours\"" --absent ${SB_REG}/bad_out.h5 -- ${SB_EXE} run ${SB_STORM}/scenario.json -o ${SB_REG}/bad_out.h5 --checkpoint-every "6 hours")
 
 # compare --figures: hydrographs, maximum-depth maps and differences as PNG.
-sb_test(compare.figures output ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_figures.py ${SB_EXE} ${SB_REG}/figures ${SB_REG}/storm_np1.h5 ${SB_REG}/storm_np2.h5)
-set_tests_properties(compare.figures PROPERTIES FIXTURES_REQUIRED "storm_np1;storm_np2")
+sb_test(compare.figures output ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_figures.py ${SB_EXE} ${SB_REG}/figures ${SB_REG}/storm_np1.h5 ${SB_REG}/storm_np2.h5 ${SB_REG}/assessment_np1.h5 ${SB_REG}/assessment_r2.h5)
+set_tests_properties(compare.figures PROPERTIES FIXTURES_REQUIRED "storm_np1;storm_np2;assessment_np1;assessment_r2")
 sb_test(bad.figures_of_a_mesh bad ${SB_RUNCASE} --expect-error --timeout 60 --fail-substr "--figures needs result files" -- ${SB_EXE} compare ${SB_REG}/synth2km.h5 --figures ${SB_REG}/figures_bad)
 set_tests_properties(bad.figures_of_a_mesh PROPERTIES FIXTURES_REQUIRED synth2km)
 
