@@ -8,8 +8,11 @@
    which is additive in time: from F at t, F(t + dt) = Fn solves
    Fn - F - S ln((S + Fn)/(S + F)) = Ks dt. Each step infiltrates the lesser of that increment and
    the water on the cell, so before ponding all the supply infiltrates and ponding starts when the
-   capacity Ks (1 + S/F) falls below the supply, as in Mein & Larson (1973). Recovery of the
-   infiltration capacity between storms comes with the soil-water store (issue on hydrology). */
+   capacity Ks (1 + S/F) falls below the supply, as in Mein & Larson (1973).
+
+   Between storms the capacity recovers as in SWMM 5 (Rossman & Huber 2016, Reference Manual
+   Vol. I, §4.3): see SbGreenAmptCell in infiltration.h. The infiltrated water goes to the
+   root-zone store (soilwater.c). */
 #include "infiltration.h"
 #include "meshdata.h"
 #include <petscdmda.h>
@@ -35,9 +38,9 @@ static const struct {
 };
 
 struct _p_SbInfiltration {
-  SbState      *state; /* not owned */
-  Vec           ks, s; /* per cell: Ks (m/s) and S = psi dtheta (m); 0 where no infiltration */
-  PetscLogEvent ev;
+  SbState         *state; /* not owned */
+  SbGreenAmptCell *cell;  /* [xm*ym]; ks = 0 where no infiltration */
+  PetscLogEvent    ev;
 };
 
 PetscErrorCode SbGreenAmptParameters(PetscInt soil, PetscReal *ks_m_s, PetscReal *psi_m, PetscReal *theta_e, PetscReal *porosity)
@@ -86,34 +89,81 @@ PetscErrorCode SbGreenAmptIncrement(PetscReal F, PetscReal ks, PetscReal S, Pets
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode SbGreenAmptCellInit(PetscReal ks, PetscReal psi, PetscReal imd_max, SbGreenAmptCell *c)
+{
+  /* SWMM's empirical relations are in inches and hours (Rossman & Huber 2016, §4.3). */
+  const PetscReal ks_in_h = ks * 3600.0 / 0.0254, r = PetscSqrtReal(ks_in_h);
+
+  PetscFunctionBeginUser;
+  c->ks      = ks;
+  c->psi     = psi;
+  c->imd_max = imd_max;
+  c->lu      = 4.0 * r * 0.0254;             /* L_u = 4 sqrt(Ks) in */
+  c->kr      = r / 75.0 / 3600.0;            /* k_r = sqrt(Ks)/75 per hour */
+  c->tr      = r > 0 ? 4.5 / r * 3600.0 : 0; /* T_r = 4.5/sqrt(Ks) h */
+  c->F = c->Fu = c->T = 0;
+  c->imd = imd_max;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbGreenAmptCellStep(SbGreenAmptCell *c, PetscReal h, PetscReal dt, PetscReal *dF)
+{
+  const PetscReal fumax = c->imd_max * c->lu;
+
+  PetscFunctionBeginUser;
+  *dF = 0;
+  if (c->ks <= 0 || dt <= 0) PetscFunctionReturn(PETSC_SUCCESS);
+  c->T -= dt;
+  if (h <= 0) {
+    /* Recovery: the upper zone drains at k_r F_umax; F falls with it (not below 0). */
+    if (c->Fu > 0) {
+      const PetscReal d = c->kr * fumax * dt;
+
+      c->F  = PetscMax(c->F - d, 0.0);
+      c->Fu = c->Fu - d;
+      if (c->Fu <= 0) {
+        c->Fu  = 0;
+        c->F   = 0;
+        c->imd = c->imd_max;
+      } else if (c->T <= 0) {
+        c->imd = (fumax - c->Fu) / c->lu;
+        c->F   = 0;
+      }
+    }
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if (h / dt > c->ks) c->T = c->tr; /* supply above Ks: the event goes on */
+  else if (c->T <= 0) {             /* light supply after a dry spell: a new event */
+    c->imd = (fumax - c->Fu) / c->lu;
+    c->F   = 0;
+  }
+  PetscCall(SbGreenAmptIncrement(c->F, c->ks, c->psi * c->imd, dt, dF));
+  *dF = PetscMin(*dF, h);
+  c->F += *dF;
+  c->Fu = PetscMin(c->Fu + *dF, fumax);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode SbInfiltrationCreate(SbState *state, const SbScenario *sc, SbInfiltration *inf)
 {
   SbInfiltration     f;
   SbGrid            *g = state->grid;
   const PetscScalar *soil, *mask;
-  PetscScalar       *ks, *s;
 
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&f));
   f->state = state;
-  PetscCall(DMCreateGlobalVector(g->da, &f->ks));
-  PetscCall(DMCreateGlobalVector(g->da, &f->s));
+  PetscCall(PetscCalloc1(g->xm * g->ym, &f->cell));
   PetscCall(VecGetArrayRead(g->soil, &soil));
   PetscCall(VecGetArrayRead(g->mask, &mask));
-  PetscCall(VecGetArray(f->ks, &ks));
-  PetscCall(VecGetArray(f->s, &s));
   for (PetscInt k = 0; k < g->xm * g->ym; k++) {
     PetscReal kk = 0, psi = 0, te = 0, por = 0;
 
-    ks[k] = s[k] = 0;
     if (!sc->infiltration_enabled || mask[k] == 0 || soil[k] == 0) continue;
     PetscCheck(soil[k] >= 1 && soil[k] < SB_SOIL_COUNT, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /soil: class %g at an active cell, expected 1 to %d", g->path, (double)soil[k], SB_SOIL_COUNT - 1);
     PetscCall(SbGreenAmptParameters((PetscInt)soil[k], &kk, &psi, &te, &por));
-    ks[k] = sc->ks_factor * kk;
-    s[k]  = psi * (1.0 - sc->initial_saturation) * te;
+    PetscCall(SbGreenAmptCellInit(sc->ks_factor * kk, psi, (1.0 - sc->initial_saturation) * te, &f->cell[k]));
   }
-  PetscCall(VecRestoreArray(f->s, &s));
-  PetscCall(VecRestoreArray(f->ks, &ks));
   PetscCall(VecRestoreArrayRead(g->mask, &mask));
   PetscCall(VecRestoreArrayRead(g->soil, &soil));
   PetscCall(PetscLogEventRegister("SbInfiltration", DM_CLASSID, &f->ev));
@@ -126,30 +176,29 @@ PetscErrorCode SbInfiltrationStep(SbInfiltration f, PetscReal dt)
   SbState           *st = f->state;
   SbGrid            *g  = st->grid;
   SbCell            *x;
-  const PetscScalar *ks, *s, *area;
-  PetscScalar       *F;
+  const PetscScalar *area;
+  PetscScalar       *F, *w;
   PetscReal          vol = 0;
 
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(f->ev, 0, 0, 0, 0));
   PetscCall(VecGetArray(st->X, (PetscScalar **)&x));
   PetscCall(VecGetArray(st->infiltrated, &F));
-  PetscCall(VecGetArrayRead(f->ks, &ks));
-  PetscCall(VecGetArrayRead(f->s, &s));
+  PetscCall(VecGetArray(st->soil_water, &w));
   PetscCall(VecGetArrayRead(g->cell_area, &area));
   for (PetscInt k = 0; k < g->xm * g->ym; k++) {
-    PetscReal dF;
+    SbGreenAmptCell *c = &f->cell[k];
+    PetscReal        dF;
 
-    if (x[k].h <= 0 || ks[k] <= 0) continue; /* dry or impervious: no work */
-    PetscCall(SbGreenAmptIncrement(F[k], ks[k], s[k], dt, &dF));
-    dF = PetscMin(dF, x[k].h);
+    if (c->ks <= 0) continue; /* impervious: no work */
+    PetscCall(SbGreenAmptCellStep(c, x[k].h, dt, &dF));
     x[k].h -= dF;
     F[k] += dF;
+    w[k] += dF;
     vol += dF * area[k];
   }
   PetscCall(VecRestoreArrayRead(g->cell_area, &area));
-  PetscCall(VecRestoreArrayRead(f->s, &s));
-  PetscCall(VecRestoreArrayRead(f->ks, &ks));
+  PetscCall(VecRestoreArray(st->soil_water, &w));
   PetscCall(VecRestoreArray(st->infiltrated, &F));
   PetscCall(VecRestoreArray(st->X, (PetscScalar **)&x));
   st->budget.infiltration_m3 += vol;
@@ -161,8 +210,7 @@ PetscErrorCode SbInfiltrationDestroy(SbInfiltration *inf)
 {
   PetscFunctionBeginUser;
   if (!*inf) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(VecDestroy(&(*inf)->ks));
-  PetscCall(VecDestroy(&(*inf)->s));
+  PetscCall(PetscFree((*inf)->cell));
   PetscCall(PetscFree(*inf));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

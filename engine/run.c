@@ -5,6 +5,10 @@
 #include "state.h"
 #include "forcing.h"
 #include "infiltration.h"
+#include "interception.h"
+#include "soilwater.h"
+#include "groundwater.h"
+#include "evapotranspiration.h"
 #include "routing.h"
 #include "output.h"
 #include "signals.h"
@@ -15,6 +19,9 @@ typedef struct {
   SbGrid     *grid;
   SbState       *state;
   SbInfiltration infiltration;
+  SbInterception interception;
+  SbSoilWater    soilwater;
+  SbGroundwater  groundwater;
   SbRouting      routing;
   SbOutput    out;
   SbAssessment assessment; /* NULL unless "mode": "assessment" or an "assessment" object */
@@ -37,7 +44,7 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
 {
   SbGrid        *g  = c->grid;
   const PetscReal T = c->sc->duration_s, interval = c->sc->output_interval_s;
-  PetscReal      t = 0.0, next_out = PetscMin(interval, T), *q, rain, change, storage;
+  PetscReal      t = 0.0, next_out = PetscMin(interval, T), *q, rain, change, storage, pet;
   PetscInt       steps = 0, outlet;
   PetscLogDouble wall0;
 
@@ -46,6 +53,7 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
   PetscCall(PetscCalloc1(g->ngauges + 1, &q));
   PetscCall(SbGridFindGauge(g, "outlet", &outlet));
   PetscCall(SbStateStorage(c->state, &b->storage_initial_m3));
+  PetscCall(SbStateStorageVertical(c->state, &b->canopy_initial_m3, &b->soil_initial_m3, &b->groundwater_initial_m3));
   PetscCall(SbRainAt(c->sc, 0.0, &rain, &change));
   PetscCall(SbOutputRecord(c->out, 0.0, q, rain * 3.6e6, b->storage_initial_m3));
   PetscCall(SbOutputWriteSlice(c->out, c->state, 0.0));
@@ -64,13 +72,25 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
     if (!(dt > 0)) PetscCall(SbStateCheck(c->state, t));
     PetscCheck(dt > 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "time step %g s at t = %g s", (double)dt, (double)t);
     PetscCall(SbRainAt(c->sc, t, &rain, &change));
+    /* Continuous runs: without rain and with no surface water that could flow, the step is only
+       limited by time_step.dry_max_h (the vertical processes are exact over any step). */
+    if (rain == 0 && dt < c->sc->dry_max_dt_s) {
+      PetscReal hmax;
+
+      PetscCall(SbStateMaxDepth(c->state, &hmax));
+      if (hmax <= c->sc->depth_threshold_m) dt = c->sc->dry_max_dt_s;
+    }
     /* Land exactly on output times and on changes of the forcing. */
     t_new = t + dt;
     if (t_new >= next_out) t_new = next_out;
     if (t_new >= change) t_new = change;
     dt = t_new - t;
     PetscCall(SbRainApply(c->state, rain, dt));
+    PetscCall(SbPotentialEvapotranspirationAt(c->sc, t, &pet));
+    PetscCall(SbInterceptionStep(c->interception, t, rain, pet, dt));
     PetscCall(SbInfiltrationStep(c->infiltration, dt));
+    PetscCall(SbSoilWaterStep(c->soilwater, dt));
+    PetscCall(SbGroundwaterStep(c->groundwater, dt));
     PetscCall(SbRoutingStep(c->routing, dt));
     PetscCall(SbStateTrackMax(c->state));
     t = t_new;
@@ -89,13 +109,28 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
     }
   }
   PetscCall(SbStateStorage(c->state, &b->storage_final_m3));
+  PetscCall(SbStateStorageVertical(c->state, &b->canopy_final_m3, &b->soil_final_m3, &b->groundwater_final_m3));
   PetscCall(SbRoutingGauges(c->routing, q, b->gauge_volume_m3));
   PetscCallMPI(MPI_Allreduce(&c->state->budget.rain_m3, &b->rain_m3, 1, MPIU_REAL, MPI_SUM, g->comm));
   PetscCallMPI(MPI_Allreduce(&c->state->budget.outflow_m3, &b->outflow_m3, 1, MPIU_REAL, MPI_SUM, g->comm));
   PetscCallMPI(MPI_Allreduce(&c->state->budget.infiltration_m3, &b->infiltration_m3, 1, MPIU_REAL, MPI_SUM, g->comm));
   {
-    const PetscReal residual = b->rain_m3 - b->infiltration_m3 - b->outflow_m3 - (b->storage_final_m3 - b->storage_initial_m3);
-    const PetscReal scale    = PetscMax(PetscMax(b->rain_m3, PetscAbsReal(b->storage_initial_m3)), 1e-300);
+    const SbLocalBudget *lb = &c->state->budget;
+    PetscReal            v[5] = {lb->interception_m3, lb->canopy_evaporation_m3, lb->soil_et_m3, lb->percolation_m3, lb->baseflow_m3}, w[5];
+
+    PetscCallMPI(MPI_Allreduce(v, w, 5, MPIU_REAL, MPI_SUM, g->comm));
+    b->interception_m3       = w[0];
+    b->canopy_evaporation_m3 = w[1];
+    b->soil_et_m3            = w[2];
+    b->percolation_m3        = w[3];
+    b->baseflow_m3           = w[4];
+  }
+  {
+    /* rain = evapotranspiration + outflow + change of all stores (docs/hydrology.md) */
+    const PetscReal change   = (b->storage_final_m3 - b->storage_initial_m3) + (b->canopy_final_m3 - b->canopy_initial_m3) + (b->soil_final_m3 - b->soil_initial_m3) + (b->groundwater_final_m3 - b->groundwater_initial_m3);
+    const PetscReal residual = b->rain_m3 - b->canopy_evaporation_m3 - b->soil_et_m3 - b->outflow_m3 - change;
+    const PetscReal stored0  = b->storage_initial_m3 + b->canopy_initial_m3 + b->soil_initial_m3 + b->groundwater_initial_m3;
+    const PetscReal scale    = PetscMax(PetscMax(b->rain_m3, PetscAbsReal(stored0)), 1e-300);
 
     b->relative_error = residual / scale;
   }
@@ -128,6 +163,9 @@ static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx
   PetscCall(SbGridCreate(comm, mesh, &c->grid));
   PetscCall(SbStateCreate(c->grid, &c->state));
   PetscCall(SbInfiltrationCreate(c->state, c->sc, &c->infiltration));
+  PetscCall(SbInterceptionCreate(c->state, c->sc, &c->interception));
+  PetscCall(SbSoilWaterCreate(c->state, c->sc, &c->soilwater));
+  PetscCall(SbGroundwaterCreate(c->state, c->sc, &c->groundwater));
   PetscCall(SbRoutingCreate(c->state, c->sc, &c->routing));
   PetscCall(SbRoutingSetFromOptions(c->routing)); /* -sb_routing_scheme, and the TS/SNES/KSP/PC options of the diffusive wave */
   PetscCall(SbRoutingSetUp(c->routing));
@@ -159,6 +197,7 @@ static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx
   PetscCall(SbOutputFinish(c->out, c->state, &b, &p));
   PetscCall(PetscLogStagePop());
   PetscCall(PetscPrintf(comm, "wrote %s: %" PetscInt_FMT " steps, rain %.6e m3, infiltration %.6e m3, outflow %.6e m3, storage change %.6e m3, relative error %.2e, %.2f s\n", result, steps, (double)b.rain_m3, (double)b.infiltration_m3, (double)b.outflow_m3, (double)(b.storage_final_m3 - b.storage_initial_m3), (double)b.relative_error, (double)(w1 - w0)));
+  PetscCall(PetscPrintf(comm, "  evapotranspiration %.6e m3 (canopy %.6e, soil %.6e), percolation %.6e m3, baseflow %.6e m3, groundwater change %.6e m3\n", (double)(b.canopy_evaporation_m3 + b.soil_et_m3), (double)b.canopy_evaporation_m3, (double)b.soil_et_m3, (double)b.percolation_m3, (double)b.baseflow_m3, (double)(b.groundwater_final_m3 - b.groundwater_initial_m3)));
   PetscCall(PetscFree(b.gauge_volume_m3));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -175,6 +214,9 @@ PetscErrorCode SbRun(MPI_Comm comm, const SbRunOptions *opts)
   else PetscCall(SbOutputDestroy(&c.out));
   PetscCall(SbRoutingDestroy(&c.routing));
   PetscCall(SbInfiltrationDestroy(&c.infiltration));
+  PetscCall(SbInterceptionDestroy(&c.interception));
+  PetscCall(SbSoilWaterDestroy(&c.soilwater));
+  PetscCall(SbGroundwaterDestroy(&c.groundwater));
   PetscCall(SbAssessmentDestroy(&c.assessment));
   PetscCall(SbStateDestroy(&c.state));
   PetscCall(SbGridDestroy(&c.grid));
