@@ -70,7 +70,9 @@ PetscErrorCode SbGreenAmptIncrement(PetscReal F, PetscReal ks, PetscReal S, Pets
   lo = F + ks * dt;
   hi = lo + PetscSqrtReal(2.0 * S * ks * dt) + ks * dt;
   while (hi - F - S * PetscLogReal((S + hi) / (S + F)) - ks * dt < 0) hi = F + 2.0 * (hi - F);
-  x = hi;
+  /* Start from the explicit step F + Ks dt (1 + S/F), at or right of the root (the capacity falls
+     with F), where Newton converges monotonically in a few steps. */
+  x = F > 0 ? PetscMin(hi, F + ks * dt * (1.0 + S / F)) : hi;
   for (PetscInt it = 0; it < 100; it++) {
     const PetscReal g = x - F - S * PetscLogReal((S + x) / (S + F)) - ks * dt, dg = x / (S + x);
     PetscReal       xn;
@@ -137,8 +139,13 @@ PetscErrorCode SbGreenAmptCellStep(SbGreenAmptCell *c, PetscReal h, PetscReal dt
     c->imd = (fumax - c->Fu) / c->lu;
     c->F   = 0;
   }
-  PetscCall(SbGreenAmptIncrement(c->F, c->ks, c->psi * c->imd, dt, dF));
-  *dF = PetscMin(*dF, h);
+  /* Supply-limited without Newton steps: if even at F + h the capacity Ks (1 + S/(F + h)) passes
+     h over the step, the capacity exceeds the supply throughout and all of h infiltrates. */
+  if (h <= c->ks * dt * (1.0 + c->psi * c->imd / (c->F + h))) *dF = h;
+  else {
+    PetscCall(SbGreenAmptIncrement(c->F, c->ks, c->psi * c->imd, dt, dF));
+    *dF = PetscMin(*dF, h);
+  }
   c->F += *dF;
   c->Fu = PetscMin(c->Fu + *dF, fumax);
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -148,7 +155,7 @@ PetscErrorCode SbInfiltrationCreate(SbState *state, const SbScenario *sc, SbInfi
 {
   SbInfiltration     f;
   SbGrid            *g = state->grid;
-  const PetscScalar *soil, *mask;
+  const PetscScalar *soil, *mask, *chan;
 
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&f));
@@ -156,14 +163,16 @@ PetscErrorCode SbInfiltrationCreate(SbState *state, const SbScenario *sc, SbInfi
   PetscCall(PetscCalloc1(g->xm * g->ym, &f->cell));
   PetscCall(VecGetArrayRead(g->soil, &soil));
   PetscCall(VecGetArrayRead(g->mask, &mask));
+  PetscCall(VecGetArrayRead(g->channel, &chan));
   for (PetscInt k = 0; k < g->xm * g->ym; k++) {
     PetscReal kk = 0, psi = 0, te = 0, por = 0;
 
-    if (!sc->infiltration_enabled || mask[k] == 0 || soil[k] == 0) continue;
+    if (!SbInfiltrates(sc, mask[k], soil[k], chan[k])) continue;
     PetscCheck(soil[k] >= 1 && soil[k] < SB_SOIL_COUNT, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /soil: class %g at an active cell, expected 1 to %d", g->path, (double)soil[k], SB_SOIL_COUNT - 1);
     PetscCall(SbGreenAmptParameters((PetscInt)soil[k], &kk, &psi, &te, &por));
     PetscCall(SbGreenAmptCellInit(sc->ks_factor * kk, psi, (1.0 - sc->initial_saturation) * te, &f->cell[k]));
   }
+  PetscCall(VecRestoreArrayRead(g->channel, &chan));
   PetscCall(VecRestoreArrayRead(g->mask, &mask));
   PetscCall(VecRestoreArrayRead(g->soil, &soil));
   PetscCall(PetscLogEventRegister("SbInfiltration", DM_CLASSID, &f->ev));

@@ -39,6 +39,15 @@ PETSC_EXTERN PetscErrorCode SbGreenAmptCellInit(PetscReal ks_m_s, PetscReal psi_
    water, the recovery of the upper zone. */
 PETSC_EXTERN PetscErrorCode SbGreenAmptCellStep(SbGreenAmptCell *c, PetscReal h_m, PetscReal dt, PetscReal *dF_m);
 
+/* Whether water infiltrates at a cell: infiltration on, an active cell with a soil, and not a
+   channel cell while groundwater discharges into the channels (a gaining stream: the bed is the
+   water table's outcrop, so baseflow is not taken back into the soil). The root-zone store
+   (soilwater.c) exists at the same cells. */
+static inline PetscBool SbInfiltrates(const SbScenario *sc, PetscScalar mask, PetscScalar soil, PetscScalar channel)
+{
+  return (PetscBool)(sc->infiltration_enabled && mask != 0 && soil != 0 && !(sc->gw_enabled && channel != 0));
+}
+
 PETSC_EXTERN PetscErrorCode SbInfiltrationCreate(SbState *state, const SbScenario *sc, SbInfiltration *inf);
 /* Move water from the surface (state depth) into the soil over dt: on each wet active cell the
    lesser of the ponded depth and the Green-Ampt increment (SbGreenAmptCellStep); dry cells

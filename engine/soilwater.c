@@ -15,6 +15,7 @@
    Field capacity (-33 kPa) and wilting point (-1500 kPa): Rawls, Brakensiek & Saxton (1982);
    porosity and Ks: Rawls, Brakensiek & Miller (1983) (hydro_tables.c). */
 #include "soilwater.h"
+#include "infiltration.h"
 #include "hydro_tables.h"
 #include "meshdata.h"
 #include <math.h>
@@ -82,7 +83,7 @@ PetscErrorCode SbSoilWaterCreate(SbState *state, const SbScenario *sc, SbSoilWat
 {
   SbSoilWater        sw;
   SbGrid            *g = state->grid;
-  const PetscScalar *soil, *mask;
+  const PetscScalar *soil, *mask, *chan;
   PetscScalar       *w;
 
   PetscFunctionBeginUser;
@@ -92,18 +93,20 @@ PetscErrorCode SbSoilWaterCreate(SbState *state, const SbScenario *sc, SbSoilWat
   PetscCall(PetscCalloc1(g->xm * g->ym, &sw->col));
   PetscCall(VecGetArrayRead(g->soil, &soil));
   PetscCall(VecGetArrayRead(g->mask, &mask));
+  PetscCall(VecGetArrayRead(g->channel, &chan));
   PetscCall(VecGetArray(state->soil_water, &w));
   for (PetscInt k = 0; k < g->xm * g->ym; k++) {
     SbSoilProperties p;
 
     w[k] = 0;
     /* A soil store wherever water infiltrates (infiltration.c, same condition). */
-    if (!sc->infiltration_enabled || mask[k] == 0 || soil[k] == 0) continue;
+    if (!SbInfiltrates(sc, mask[k], soil[k], chan[k])) continue;
     PetscCall(SbSoilPropertiesGet((PetscInt)soil[k], &p));
     PetscCall(SbSoilColumnSet((PetscInt)soil[k], sc->root_depth_m, sc->ks_factor * p.ks_m_s, sc->depletion_fraction, &sw->col[k]));
     w[k] = (p.porosity - p.theta_e + sc->initial_saturation * p.theta_e) * sc->root_depth_m;
   }
   PetscCall(VecRestoreArray(state->soil_water, &w));
+  PetscCall(VecRestoreArrayRead(g->channel, &chan));
   PetscCall(VecRestoreArrayRead(g->mask, &mask));
   PetscCall(VecRestoreArrayRead(g->soil, &soil));
   PetscCall(PetscLogEventRegister("SbSoilWater", DM_CLASSID, &sw->ev));
