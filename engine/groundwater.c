@@ -4,7 +4,10 @@
    the baseflow store of HBV, Bergström 1995), solved exactly over each step with the recharge R
    of the step taken as constant: without recharge S(t) = S0 exp(-t/k). The release of a step is
    spread as one depth over the region's target cells (its channel cells, else its outlet cell),
-   where the surface routing carries it. The stores are few (one per region) and replicated on
+   where the surface routing carries it. Along channels it is spread in proportion to the bed area
+   of each cell's channel (width by the routing's hydraulic geometry, w = a A^b, times the cell
+   size): groundwater seeps in evenly per unit of bed, and every channel rises by the same in-
+   channel depth rather than narrow headwater channels by many metres. The stores are few (one per region) and replicated on
    every rank, so one reduction per step gives every rank the same values. */
 #include "groundwater.h"
 #include <math.h>
@@ -14,8 +17,8 @@ struct _p_SbGroundwater {
   PetscBool     enabled;
   PetscReal     k_s;
   PetscInt     *group;  /* [xm*ym] store of each owned cell, -1 if inactive */
-  PetscBool    *target; /* [xm*ym] the cell receives its store's release */
-  PetscReal    *target_area_m2; /* [ngw] */
+  PetscReal    *share;  /* [xm*ym] bed area of the cell's channel (m²) if it receives its store's release, else 0 */
+  PetscReal    *target_area_m2; /* [ngw] sum of share */
   PetscReal    *work, *inflow;  /* [ngw] */
   PetscLogEvent ev;
 };
@@ -45,7 +48,7 @@ PetscErrorCode SbGroundwaterCreate(SbState *state, const SbScenario *sc, SbGroun
   gw->state   = state;
   gw->enabled = sc->gw_enabled;
   gw->k_s     = sc->gw_recession_s;
-  PetscCall(PetscMalloc2(n, &gw->group, n, &gw->target));
+  PetscCall(PetscMalloc2(n, &gw->group, n, &gw->share));
   PetscCall(VecGetArrayRead(g->region, &reg));
   PetscCall(VecGetArrayRead(g->mask, &mask));
   PetscCall(VecGetArrayRead(g->channel, &chan));
@@ -54,7 +57,7 @@ PetscErrorCode SbGroundwaterCreate(SbState *state, const SbScenario *sc, SbGroun
   /* Store index = region id; active cells without a region (id 0 or below) share store 0. */
   for (PetscInt k = 0; k < n; k++) {
     gw->group[k]  = mask[k] != 0 ? PetscMax((PetscInt)reg[k], 0) : -1;
-    gw->target[k] = PETSC_FALSE;
+    gw->share[k]  = 0;
     ng            = PetscMax(ng, gw->group[k] + 1);
   }
   PetscCallMPI(MPI_Allreduce(&ng, &nmax, 1, MPIU_INT, MPI_MAX, g->comm));
@@ -90,8 +93,15 @@ PetscErrorCode SbGroundwaterCreate(SbState *state, const SbScenario *sc, SbGroun
     const PetscInt r = gw->group[k], gi = (g->ys + k / g->xm) * g->nx + g->xs + k % g->xm;
 
     if (r < 0) continue;
-    gw->target[k] = sum[ng + r] > 0 ? (chan[k] != 0 ? PETSC_TRUE : PETSC_FALSE) : (gi == gbidx[r] ? PETSC_TRUE : PETSC_FALSE);
-    if (gw->target[k]) a[r] += area[k];
+    const PetscReal cell_m = PetscSqrtReal(area[k]);
+
+    if (sum[ng + r] > 0 && chan[k] != 0) {
+      /* channel.c: w = a A^b (A in km²), whole-cell channels as wide as the cell */
+      const PetscReal w = sc->channel_width_coef * PetscPowReal(PetscMax(acc[k], 0.0) / 1e6, sc->channel_width_exp);
+
+      gw->share[k] = (sc->channel_subgrid && w < cell_m ? w : cell_m) * cell_m;
+    } else if (sum[ng + r] == 0 && gi == gbidx[r]) gw->share[k] = area[k];
+    a[r] += gw->share[k];
   }
   PetscCallMPI(MPI_Allreduce(a, gw->target_area_m2, (int)ng, MPIU_REAL, MPI_SUM, g->comm));
   for (PetscInt r = 0; r < ng; r++) state->gw_m3[r] = sc->gw_initial_m * sum[r];
@@ -124,7 +134,7 @@ PetscErrorCode SbGroundwaterStep(SbGroundwater gw, PetscReal dt)
     if (gw->group[k] >= 0) gw->work[gw->group[k]] += rech[k] * area[k];
   PetscCall(VecRestoreArrayRead(st->recharge, &rech));
   PetscCallMPI(MPI_Allreduce(gw->work, gw->inflow, (int)ng, MPIU_REAL, MPI_SUM, g->comm));
-  /* Release depth of each store over its target cells. */
+  /* Release of each store per unit of its targets' share. */
   for (PetscInt r = 0; r < ng; r++) {
     PetscReal Sn, rel = 0;
 
@@ -135,8 +145,8 @@ PetscErrorCode SbGroundwaterStep(SbGroundwater gw, PetscReal dt)
   }
   PetscCall(VecGetArray(st->X, (PetscScalar **)&x));
   for (PetscInt k = 0; k < g->xm * g->ym; k++)
-    if (gw->target[k]) {
-      const PetscReal d = gw->work[gw->group[k]];
+    if (gw->share[k] > 0) {
+      const PetscReal d = gw->work[gw->group[k]] * gw->share[k] / area[k];
 
       x[k].h += d;
       added += d * area[k];
@@ -152,7 +162,7 @@ PetscErrorCode SbGroundwaterDestroy(SbGroundwater *gw)
 {
   PetscFunctionBeginUser;
   if (!*gw) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(PetscFree2((*gw)->group, (*gw)->target));
+  PetscCall(PetscFree2((*gw)->group, (*gw)->share));
   PetscCall(PetscFree3((*gw)->target_area_m2, (*gw)->work, (*gw)->inflow));
   PetscCall(PetscFree(*gw));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -1,5 +1,5 @@
 /* Groundwater: one linear reservoir per region (sub-basin, the mesh's /region ids), fed by the
-   percolation of its cells, releasing Q = S/k onto its channel cells, or onto its outlet cell (the
+   percolation of its cells, releasing Q = S/k onto its channel cells (in proportion to their channel bed area), or onto its outlet cell (the
    cell of largest upstream area) where it has no channel. docs/hydrology.md. */
 #ifndef SB_GROUNDWATER_H
 #define SB_GROUNDWATER_H
