@@ -72,12 +72,13 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
     if (!(dt > 0)) PetscCall(SbStateCheck(c->state, t));
     PetscCheck(dt > 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "time step %g s at t = %g s", (double)dt, (double)t);
     PetscCall(SbRainAt(c->sc, t, &rain, &change));
-    /* Continuous runs: without rain and with no surface water that could flow, the step is only
-       limited by time_step.dry_max_h (the vertical processes are exact over any step). */
+    /* Continuous runs: without rain and with no surface water that could flow (open water aside),
+       the step is only limited by time_step.dry_max_h (the vertical processes are exact over any
+       step). */
     if (rain == 0 && dt < c->sc->dry_max_dt_s) {
       PetscReal hmax;
 
-      PetscCall(SbStateMaxDepth(c->state, &hmax));
+      PetscCall(SbStateMaxLandDepth(c->state, &hmax));
       if (hmax <= c->sc->depth_threshold_m) dt = c->sc->dry_max_dt_s;
     }
     /* Land exactly on output times and on changes of the forcing. */

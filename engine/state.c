@@ -108,6 +108,25 @@ PetscErrorCode SbStateMaxDepth(SbState *s, PetscReal *depth_m)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode SbStateMaxLandDepth(SbState *s, PetscReal *depth_m)
+{
+  const SbCell      *x;
+  const PetscScalar *lu;
+  PetscReal          m = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecGetArrayRead(s->X, (const PetscScalar **)&x));
+  PetscCall(VecGetArrayRead(s->grid->landuse, &lu));
+  for (PetscInt k = 0; k < s->grid->xm * s->grid->ym; k++)
+    if (!(x[k].h >= 0)) m = PETSC_INFINITY;
+    else if ((PetscInt)lu[k] != SB_LU_WATER) m = PetscMax(m, x[k].h);
+  PetscCall(VecRestoreArrayRead(s->grid->landuse, &lu));
+  PetscCall(VecRestoreArrayRead(s->X, (const PetscScalar **)&x));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &m, 1, MPIU_REAL, MPI_MAX, s->grid->comm));
+  *depth_m = m;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode SbStateTrackMax(SbState *s)
 {
   const SbCell *x;
