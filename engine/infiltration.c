@@ -104,6 +104,7 @@ PetscErrorCode SbGreenAmptCellInit(PetscReal ks, PetscReal psi, PetscReal imd_ma
   c->kr      = r / 75.0 / 3600.0;            /* k_r = sqrt(Ks)/75 per hour */
   c->tr      = r > 0 ? 4.5 / r * 3600.0 : 0; /* T_r = 4.5/sqrt(Ks) h */
   c->F = c->Fu = c->T = 0;
+  c->h_channel = 0;
   c->imd = imd_max;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -155,7 +156,7 @@ PetscErrorCode SbInfiltrationCreate(SbState *state, const SbScenario *sc, SbInfi
 {
   SbInfiltration     f;
   SbGrid            *g = state->grid;
-  const PetscScalar *soil, *mask, *chan;
+  const PetscScalar *soil, *mask, *chan, *acc, *area;
 
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&f));
@@ -164,14 +165,28 @@ PetscErrorCode SbInfiltrationCreate(SbState *state, const SbScenario *sc, SbInfi
   PetscCall(VecGetArrayRead(g->soil, &soil));
   PetscCall(VecGetArrayRead(g->mask, &mask));
   PetscCall(VecGetArrayRead(g->channel, &chan));
+  PetscCall(VecGetArrayRead(g->flow_accumulation, &acc));
+  PetscCall(VecGetArrayRead(g->cell_area, &area));
   for (PetscInt k = 0; k < g->xm * g->ym; k++) {
     PetscReal kk = 0, psi = 0, te = 0, por = 0;
 
-    if (!SbInfiltrates(sc, mask[k], soil[k], chan[k])) continue;
+    if (!SbInfiltrates(sc, mask[k], soil[k])) continue;
     PetscCheck(soil[k] >= 1 && soil[k] < SB_SOIL_COUNT, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /soil: class %g at an active cell, expected 1 to %d", g->path, (double)soil[k], SB_SOIL_COUNT - 1);
     PetscCall(SbGreenAmptParameters((PetscInt)soil[k], &kk, &psi, &te, &por));
     PetscCall(SbGreenAmptCellInit(sc->ks_factor * kk, psi, (1.0 - sc->initial_saturation) * te, &f->cell[k]));
+    /* Where groundwater discharges into the channels, their beds are gaining (the water table's
+       outcrop) and do not infiltrate: the water the routing holds in a channel cell's sub-grid
+       channel, up to its bankfull volume d w / sqrt(A) (routing.c, channel.c: w = a A^b,
+       d = c A^f, A in km²), is out of reach; a whole-cell channel does not infiltrate at all. */
+    if (sc->gw_enabled && chan[k] != 0) {
+      const PetscReal A = PetscMax(acc[k], 0.0) / 1e6, cell_m = PetscSqrtReal(area[k]);
+      const PetscReal w = sc->channel_width_coef * PetscPowReal(A, sc->channel_width_exp), d = sc->channel_depth_coef * PetscPowReal(A, sc->channel_depth_exp);
+
+      f->cell[k].h_channel = (sc->channel_subgrid && w < cell_m) ? d * w / cell_m : PETSC_MAX_REAL;
+    }
   }
+  PetscCall(VecRestoreArrayRead(g->cell_area, &area));
+  PetscCall(VecRestoreArrayRead(g->flow_accumulation, &acc));
   PetscCall(VecRestoreArrayRead(g->channel, &chan));
   PetscCall(VecRestoreArrayRead(g->mask, &mask));
   PetscCall(VecRestoreArrayRead(g->soil, &soil));
@@ -200,7 +215,7 @@ PetscErrorCode SbInfiltrationStep(SbInfiltration f, PetscReal dt)
     PetscReal        dF;
 
     if (c->ks <= 0) continue; /* impervious: no work */
-    PetscCall(SbGreenAmptCellStep(c, x[k].h, dt, &dF));
+    PetscCall(SbGreenAmptCellStep(c, x[k].h > c->h_channel ? x[k].h - c->h_channel : 0.0, dt, &dF));
     x[k].h -= dF;
     F[k] += dF;
     w[k] += dF;

@@ -24,6 +24,7 @@ PETSC_EXTERN PetscErrorCode SbGreenAmptIncrement(PetscReal F, PetscReal ks_m_s, 
    IMD = (F_umax - F_u)/L_u and F = 0. */
 typedef struct {
   PetscReal ks, psi, imd_max, lu, kr, tr; /* m/s, m, -, m, 1/s, s */
+  PetscReal h_channel; /* surface water held in the cell's channel, out of reach of infiltration, m */
   PetscReal F;   /* infiltration of the current event, m */
   PetscReal Fu;  /* water in the upper zone, m */
   PetscReal T;   /* time left before a dry spell ends the event, s */
@@ -39,13 +40,11 @@ PETSC_EXTERN PetscErrorCode SbGreenAmptCellInit(PetscReal ks_m_s, PetscReal psi_
    water, the recovery of the upper zone. */
 PETSC_EXTERN PetscErrorCode SbGreenAmptCellStep(SbGreenAmptCell *c, PetscReal h_m, PetscReal dt, PetscReal *dF_m);
 
-/* Whether water infiltrates at a cell: infiltration on, an active cell with a soil, and not a
-   channel cell while groundwater discharges into the channels (a gaining stream: the bed is the
-   water table's outcrop, so baseflow is not taken back into the soil). The root-zone store
-   (soilwater.c) exists at the same cells. */
-static inline PetscBool SbInfiltrates(const SbScenario *sc, PetscScalar mask, PetscScalar soil, PetscScalar channel)
+/* Whether water infiltrates at a cell: infiltration on and an active cell with a soil. The
+   root-zone store (soilwater.c) exists at the same cells. */
+static inline PetscBool SbInfiltrates(const SbScenario *sc, PetscScalar mask, PetscScalar soil)
 {
-  return (PetscBool)(sc->infiltration_enabled && mask != 0 && soil != 0 && !(sc->gw_enabled && channel != 0));
+  return (PetscBool)(sc->infiltration_enabled && mask != 0 && soil != 0);
 }
 
 PETSC_EXTERN PetscErrorCode SbInfiltrationCreate(SbState *state, const SbScenario *sc, SbInfiltration *inf);

@@ -83,7 +83,7 @@ PetscErrorCode SbSoilWaterCreate(SbState *state, const SbScenario *sc, SbSoilWat
 {
   SbSoilWater        sw;
   SbGrid            *g = state->grid;
-  const PetscScalar *soil, *mask, *chan;
+  const PetscScalar *soil, *mask;
   PetscScalar       *w;
 
   PetscFunctionBeginUser;
@@ -93,20 +93,18 @@ PetscErrorCode SbSoilWaterCreate(SbState *state, const SbScenario *sc, SbSoilWat
   PetscCall(PetscCalloc1(g->xm * g->ym, &sw->col));
   PetscCall(VecGetArrayRead(g->soil, &soil));
   PetscCall(VecGetArrayRead(g->mask, &mask));
-  PetscCall(VecGetArrayRead(g->channel, &chan));
   PetscCall(VecGetArray(state->soil_water, &w));
   for (PetscInt k = 0; k < g->xm * g->ym; k++) {
     SbSoilProperties p;
 
     w[k] = 0;
     /* A soil store wherever water infiltrates (infiltration.c, same condition). */
-    if (!SbInfiltrates(sc, mask[k], soil[k], chan[k])) continue;
+    if (!SbInfiltrates(sc, mask[k], soil[k])) continue;
     PetscCall(SbSoilPropertiesGet((PetscInt)soil[k], &p));
     PetscCall(SbSoilColumnSet((PetscInt)soil[k], sc->root_depth_m, sc->ks_factor * p.ks_m_s, sc->depletion_fraction, &sw->col[k]));
     w[k] = (p.porosity - p.theta_e + sc->initial_saturation * p.theta_e) * sc->root_depth_m;
   }
   PetscCall(VecRestoreArray(state->soil_water, &w));
-  PetscCall(VecRestoreArrayRead(g->channel, &chan));
   PetscCall(VecRestoreArrayRead(g->mask, &mask));
   PetscCall(VecRestoreArrayRead(g->soil, &soil));
   PetscCall(PetscLogEventRegister("SbSoilWater", DM_CLASSID, &sw->ev));
