@@ -14,29 +14,12 @@
    Vol. I, §4.3): see SbGreenAmptCell in infiltration.h. The infiltrated water goes to the
    root-zone store (soilwater.c). */
 #include "infiltration.h"
+#include "hydro_tables.h"
 #include "meshdata.h"
 #include <petscdmda.h>
 
-/* Rawls, Brakensiek & Miller (1983), J. Hydraul. Eng. 109(1):62-70, Table 4 (as in Chow,
-   Maidment & Mays 1988, Table 4.3.1): porosity, effective porosity, wetting-front suction head
-   (cm), saturated hydraulic conductivity (cm/h), by texture class (index = SbSoil). */
-static const struct {
-  double porosity, theta_e, psi_cm, ks_cm_h;
-} SbRawls1983[SB_SOIL_COUNT] = {
-  {0, 0, 0, 0},                /* none */
-  {0.437, 0.417, 4.95, 11.78}, /* sand */
-  {0.437, 0.401, 6.13, 2.99},  /* loamy sand */
-  {0.453, 0.412, 11.01, 1.09}, /* sandy loam */
-  {0.463, 0.434, 8.89, 0.34},  /* loam */
-  {0.501, 0.486, 16.68, 0.65}, /* silt loam */
-  {0.398, 0.330, 21.85, 0.15}, /* sandy clay loam */
-  {0.464, 0.309, 20.88, 0.10}, /* clay loam */
-  {0.471, 0.432, 27.30, 0.10}, /* silty clay loam */
-  {0.430, 0.321, 23.90, 0.06}, /* sandy clay */
-  {0.479, 0.423, 29.22, 0.05}, /* silty clay */
-  {0.475, 0.385, 31.63, 0.03}, /* clay */
-};
-
+/* Parameters by texture: Rawls, Brakensiek & Miller (1983), J. Hydraul. Eng. 109(1):62-70,
+   Table 4 (as in Chow, Maidment & Mays 1988, Table 4.3.1), in hydro_tables.c. */
 struct _p_SbInfiltration {
   SbState         *state; /* not owned */
   SbGreenAmptCell *cell;  /* [xm*ym]; ks = 0 where no infiltration */
@@ -45,12 +28,14 @@ struct _p_SbInfiltration {
 
 PetscErrorCode SbGreenAmptParameters(PetscInt soil, PetscReal *ks_m_s, PetscReal *psi_m, PetscReal *theta_e, PetscReal *porosity)
 {
+  SbSoilProperties p;
+
   PetscFunctionBeginUser;
-  PetscCheck(soil >= 1 && soil < SB_SOIL_COUNT, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "soil class %" PetscInt_FMT ": expected 1 to %d (Rawls et al. 1983 textures)", soil, SB_SOIL_COUNT - 1);
-  *ks_m_s   = SbRawls1983[soil].ks_cm_h / 100.0 / 3600.0;
-  *psi_m    = SbRawls1983[soil].psi_cm / 100.0;
-  *theta_e  = SbRawls1983[soil].theta_e;
-  *porosity = SbRawls1983[soil].porosity;
+  PetscCall(SbSoilPropertiesGet(soil, &p));
+  *ks_m_s   = p.ks_m_s;
+  *psi_m    = p.psi_m;
+  *theta_e  = p.theta_e;
+  *porosity = p.porosity;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
