@@ -756,6 +756,13 @@ PetscErrorCode SbForcingRain(SbForcing f, PetscReal t_s, Vec rain_m_s)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode SbForcingRainField(SbForcing f, Vec *field)
+{
+  PetscFunctionBeginUser;
+  *field = f->w ? f->field : NULL;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode SbForcingRainApply(SbForcing f, SbState *s, PetscReal dt)
 {
   SbCell            *x;

@@ -29,6 +29,9 @@ PETSC_EXTERN PetscErrorCode SbForcingRainAt(SbForcing f, PetscReal t_s, PetscRea
 /* Add the rain of the step chosen by the last SbForcingRainAt, times dt (s), to every active owned
    cell of state, and its volume to state->budget.rain_m3. dt must not cross next_change_s. */
 PETSC_EXTERN PetscErrorCode SbForcingRainApply(SbForcing f, SbState *state, PetscReal dt);
+/* The rain per cell (m/s, on grid->da) that the last SbForcingRainApply added, or NULL when the
+   rain is uniform (then it is the mean of SbForcingRainAt); owned by f. */
+PETSC_EXTERN PetscErrorCode SbForcingRainField(SbForcing f, Vec *field);
 /* Rain intensity (m/s) of every owned cell at t_s into a global vector on grid->da (0 outside the
    basin). Costs one pass over the cells times the number of gauges; for other modules' set-up or
    output, not for every step. */

@@ -8,46 +8,34 @@
    which is additive in time: from F at t, F(t + dt) = Fn solves
    Fn - F - S ln((S + Fn)/(S + F)) = Ks dt. Each step infiltrates the lesser of that increment and
    the water on the cell, so before ponding all the supply infiltrates and ponding starts when the
-   capacity Ks (1 + S/F) falls below the supply, as in Mein & Larson (1973). Recovery of the
-   infiltration capacity between storms comes with the soil-water store (issue on hydrology). */
+   capacity Ks (1 + S/F) falls below the supply, as in Mein & Larson (1973).
+
+   Between storms the capacity recovers as in SWMM 5 (Rossman & Huber 2016, Reference Manual
+   Vol. I, §4.3): see SbGreenAmptCell in infiltration.h. The infiltrated water goes to the
+   root-zone store (soilwater.c). */
 #include "infiltration.h"
+#include "hydro_tables.h"
 #include "meshdata.h"
 #include <petscdmda.h>
 
-/* Rawls, Brakensiek & Miller (1983), J. Hydraul. Eng. 109(1):62-70, Table 4 (as in Chow,
-   Maidment & Mays 1988, Table 4.3.1): porosity, effective porosity, wetting-front suction head
-   (cm), saturated hydraulic conductivity (cm/h), by texture class (index = SbSoil). */
-static const struct {
-  double porosity, theta_e, psi_cm, ks_cm_h;
-} SbRawls1983[SB_SOIL_COUNT] = {
-  {0, 0, 0, 0},                /* none */
-  {0.437, 0.417, 4.95, 11.78}, /* sand */
-  {0.437, 0.401, 6.13, 2.99},  /* loamy sand */
-  {0.453, 0.412, 11.01, 1.09}, /* sandy loam */
-  {0.463, 0.434, 8.89, 0.34},  /* loam */
-  {0.501, 0.486, 16.68, 0.65}, /* silt loam */
-  {0.398, 0.330, 21.85, 0.15}, /* sandy clay loam */
-  {0.464, 0.309, 20.88, 0.10}, /* clay loam */
-  {0.471, 0.432, 27.30, 0.10}, /* silty clay loam */
-  {0.430, 0.321, 23.90, 0.06}, /* sandy clay */
-  {0.479, 0.423, 29.22, 0.05}, /* silty clay */
-  {0.475, 0.385, 31.63, 0.03}, /* clay */
-};
-
+/* Parameters by texture: Rawls, Brakensiek & Miller (1983), J. Hydraul. Eng. 109(1):62-70,
+   Table 4 (as in Chow, Maidment & Mays 1988, Table 4.3.1), in hydro_tables.c. */
 struct _p_SbInfiltration {
-  SbState      *state; /* not owned */
-  Vec           ks, s; /* per cell: Ks (m/s) and S = psi dtheta (m); 0 where no infiltration */
-  PetscLogEvent ev;
+  SbState         *state; /* not owned */
+  SbGreenAmptCell *cell;  /* [xm*ym]; ks = 0 where no infiltration */
+  PetscLogEvent    ev;
 };
 
 PetscErrorCode SbGreenAmptParameters(PetscInt soil, PetscReal *ks_m_s, PetscReal *psi_m, PetscReal *theta_e, PetscReal *porosity)
 {
+  SbSoilProperties p;
+
   PetscFunctionBeginUser;
-  PetscCheck(soil >= 1 && soil < SB_SOIL_COUNT, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "soil class %" PetscInt_FMT ": expected 1 to %d (Rawls et al. 1983 textures)", soil, SB_SOIL_COUNT - 1);
-  *ks_m_s   = SbRawls1983[soil].ks_cm_h / 100.0 / 3600.0;
-  *psi_m    = SbRawls1983[soil].psi_cm / 100.0;
-  *theta_e  = SbRawls1983[soil].theta_e;
-  *porosity = SbRawls1983[soil].porosity;
+  PetscCall(SbSoilPropertiesGet(soil, &p));
+  *ks_m_s   = p.ks_m_s;
+  *psi_m    = p.psi_m;
+  *theta_e  = p.theta_e;
+  *porosity = p.porosity;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -67,7 +55,9 @@ PetscErrorCode SbGreenAmptIncrement(PetscReal F, PetscReal ks, PetscReal S, Pets
   lo = F + ks * dt;
   hi = lo + PetscSqrtReal(2.0 * S * ks * dt) + ks * dt;
   while (hi - F - S * PetscLogReal((S + hi) / (S + F)) - ks * dt < 0) hi = F + 2.0 * (hi - F);
-  x = hi;
+  /* Start from the explicit step F + Ks dt (1 + S/F), at or right of the root (the capacity falls
+     with F), where Newton converges monotonically in a few steps. */
+  x = F > 0 ? PetscMin(hi, F + ks * dt * (1.0 + S / F)) : hi;
   for (PetscInt it = 0; it < 100; it++) {
     const PetscReal g = x - F - S * PetscLogReal((S + x) / (S + F)) - ks * dt, dg = x / (S + x);
     PetscReal       xn;
@@ -86,34 +76,103 @@ PetscErrorCode SbGreenAmptIncrement(PetscReal F, PetscReal ks, PetscReal S, Pets
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode SbGreenAmptCellInit(PetscReal ks, PetscReal psi, PetscReal imd_max, SbGreenAmptCell *c)
+{
+  /* SWMM's empirical relations are in inches and hours (Rossman & Huber 2016, §4.3). */
+  const PetscReal ks_in_h = ks * 3600.0 / 0.0254, r = PetscSqrtReal(ks_in_h);
+
+  PetscFunctionBeginUser;
+  c->ks      = ks;
+  c->psi     = psi;
+  c->imd_max = imd_max;
+  c->lu      = 4.0 * r * 0.0254;             /* L_u = 4 sqrt(Ks) in */
+  c->kr      = r / 75.0 / 3600.0;            /* k_r = sqrt(Ks)/75 per hour */
+  c->tr      = r > 0 ? 4.5 / r * 3600.0 : 0; /* T_r = 4.5/sqrt(Ks) h */
+  c->F = c->Fu = c->T = 0;
+  c->h_channel = 0;
+  c->imd = imd_max;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbGreenAmptCellStep(SbGreenAmptCell *c, PetscReal h, PetscReal dt, PetscReal *dF)
+{
+  const PetscReal fumax = c->imd_max * c->lu;
+
+  PetscFunctionBeginUser;
+  *dF = 0;
+  if (c->ks <= 0 || dt <= 0) PetscFunctionReturn(PETSC_SUCCESS);
+  c->T -= dt;
+  if (h <= 0) {
+    /* Recovery: the upper zone drains at k_r F_umax; F falls with it (not below 0). */
+    if (c->Fu > 0) {
+      const PetscReal d = c->kr * fumax * dt;
+
+      c->F  = PetscMax(c->F - d, 0.0);
+      c->Fu = c->Fu - d;
+      if (c->Fu <= 0) {
+        c->Fu  = 0;
+        c->F   = 0;
+        c->imd = c->imd_max;
+      } else if (c->T <= 0) {
+        c->imd = (fumax - c->Fu) / c->lu;
+        c->F   = 0;
+      }
+    }
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if (h / dt > c->ks) c->T = c->tr; /* supply above Ks: the event goes on */
+  else if (c->T <= 0) {             /* light supply after a dry spell: a new event */
+    c->imd = (fumax - c->Fu) / c->lu;
+    c->F   = 0;
+  }
+  /* Supply-limited without Newton steps: if even at F + h the capacity Ks (1 + S/(F + h)) passes
+     h over the step, the capacity exceeds the supply throughout and all of h infiltrates. */
+  if (h <= c->ks * dt * (1.0 + c->psi * c->imd / (c->F + h))) *dF = h;
+  else {
+    PetscCall(SbGreenAmptIncrement(c->F, c->ks, c->psi * c->imd, dt, dF));
+    *dF = PetscMin(*dF, h);
+  }
+  c->F += *dF;
+  c->Fu = PetscMin(c->Fu + *dF, fumax);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode SbInfiltrationCreate(SbState *state, const SbScenario *sc, SbInfiltration *inf)
 {
   SbInfiltration     f;
   SbGrid            *g = state->grid;
-  const PetscScalar *soil, *mask;
-  PetscScalar       *ks, *s;
+  const PetscScalar *soil, *mask, *chan, *acc, *area;
 
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&f));
   f->state = state;
-  PetscCall(DMCreateGlobalVector(g->da, &f->ks));
-  PetscCall(DMCreateGlobalVector(g->da, &f->s));
+  PetscCall(PetscCalloc1(g->xm * g->ym, &f->cell));
   PetscCall(VecGetArrayRead(g->soil, &soil));
   PetscCall(VecGetArrayRead(g->mask, &mask));
-  PetscCall(VecGetArray(f->ks, &ks));
-  PetscCall(VecGetArray(f->s, &s));
+  PetscCall(VecGetArrayRead(g->channel, &chan));
+  PetscCall(VecGetArrayRead(g->flow_accumulation, &acc));
+  PetscCall(VecGetArrayRead(g->cell_area, &area));
   for (PetscInt k = 0; k < g->xm * g->ym; k++) {
     PetscReal kk = 0, psi = 0, te = 0, por = 0;
 
-    ks[k] = s[k] = 0;
-    if (!sc->infiltration_enabled || mask[k] == 0 || soil[k] == 0) continue;
+    if (!SbInfiltrates(sc, mask[k], soil[k])) continue;
     PetscCheck(soil[k] >= 1 && soil[k] < SB_SOIL_COUNT, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /soil: class %g at an active cell, expected 1 to %d", g->path, (double)soil[k], SB_SOIL_COUNT - 1);
     PetscCall(SbGreenAmptParameters((PetscInt)soil[k], &kk, &psi, &te, &por));
-    ks[k] = sc->ks_factor * kk;
-    s[k]  = psi * (1.0 - sc->initial_saturation) * te;
+    PetscCall(SbGreenAmptCellInit(sc->ks_factor * kk, psi, (1.0 - sc->initial_saturation) * te, &f->cell[k]));
+    /* Where groundwater discharges into the channels, their beds are gaining (the water table's
+       outcrop) and do not infiltrate: the water the routing holds in a channel cell's sub-grid
+       channel, up to its bankfull volume d w / sqrt(A) (routing.c, channel.c: w = a A^b,
+       d = c A^f, A in km²), is out of reach; a whole-cell channel does not infiltrate at all. */
+    if (sc->gw_enabled && chan[k] != 0) {
+      const PetscReal A = PetscMax(acc[k], 0.0) / 1e6, cell_m = PetscSqrtReal(area[k]);
+      const PetscReal w = sc->channel_width_coef * PetscPowReal(A, sc->channel_width_exp), d = sc->channel_depth_coef * PetscPowReal(A, sc->channel_depth_exp);
+
+      f->cell[k].h_channel = (sc->channel_subgrid && w < cell_m) ? d * w / cell_m : PETSC_MAX_REAL;
+    }
   }
-  PetscCall(VecRestoreArray(f->s, &s));
-  PetscCall(VecRestoreArray(f->ks, &ks));
+  PetscCall(VecRestoreArrayRead(g->cell_area, &area));
+  PetscCall(VecRestoreArrayRead(g->flow_accumulation, &acc));
+  PetscCall(VecRestoreArrayRead(g->channel, &chan));
   PetscCall(VecRestoreArrayRead(g->mask, &mask));
   PetscCall(VecRestoreArrayRead(g->soil, &soil));
   PetscCall(PetscLogEventRegister("SbInfiltration", DM_CLASSID, &f->ev));
@@ -126,30 +185,29 @@ PetscErrorCode SbInfiltrationStep(SbInfiltration f, PetscReal dt)
   SbState           *st = f->state;
   SbGrid            *g  = st->grid;
   SbCell            *x;
-  const PetscScalar *ks, *s, *area;
-  PetscScalar       *F;
+  const PetscScalar *area;
+  PetscScalar       *F, *w;
   PetscReal          vol = 0;
 
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(f->ev, 0, 0, 0, 0));
   PetscCall(VecGetArray(st->X, (PetscScalar **)&x));
   PetscCall(VecGetArray(st->infiltrated, &F));
-  PetscCall(VecGetArrayRead(f->ks, &ks));
-  PetscCall(VecGetArrayRead(f->s, &s));
+  PetscCall(VecGetArray(st->soil_water, &w));
   PetscCall(VecGetArrayRead(g->cell_area, &area));
   for (PetscInt k = 0; k < g->xm * g->ym; k++) {
-    PetscReal dF;
+    SbGreenAmptCell *c = &f->cell[k];
+    PetscReal        dF;
 
-    if (x[k].h <= 0 || ks[k] <= 0) continue; /* dry or impervious: no work */
-    PetscCall(SbGreenAmptIncrement(F[k], ks[k], s[k], dt, &dF));
-    dF = PetscMin(dF, x[k].h);
+    if (c->ks <= 0) continue; /* impervious: no work */
+    PetscCall(SbGreenAmptCellStep(c, x[k].h > c->h_channel ? x[k].h - c->h_channel : 0.0, dt, &dF));
     x[k].h -= dF;
     F[k] += dF;
+    w[k] += dF;
     vol += dF * area[k];
   }
   PetscCall(VecRestoreArrayRead(g->cell_area, &area));
-  PetscCall(VecRestoreArrayRead(f->s, &s));
-  PetscCall(VecRestoreArrayRead(f->ks, &ks));
+  PetscCall(VecRestoreArray(st->soil_water, &w));
   PetscCall(VecRestoreArray(st->infiltrated, &F));
   PetscCall(VecRestoreArray(st->X, (PetscScalar **)&x));
   st->budget.infiltration_m3 += vol;
@@ -161,8 +219,60 @@ PetscErrorCode SbInfiltrationDestroy(SbInfiltration *inf)
 {
   PetscFunctionBeginUser;
   if (!*inf) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(VecDestroy(&(*inf)->ks));
-  PetscCall(VecDestroy(&(*inf)->s));
+  PetscCall(PetscFree((*inf)->cell));
   PetscCall(PetscFree(*inf));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The event state of every cell as four natural-ordering fields (any rank count reads them). */
+static const char *GaField[4] = {"event_infiltration_m", "upper_zone_m", "time_to_event_end_s", "moisture_deficit"};
+
+static PetscReal *GaMember(SbGreenAmptCell *c, int f)
+{
+  return f == 0 ? &c->F : f == 1 ? &c->Fu : f == 2 ? &c->T : &c->imd;
+}
+
+static PetscErrorCode CheckpointWrite_GA(void *ctx, hid_t group)
+{
+  SbInfiltration inf = (SbInfiltration)ctx;
+  SbGrid        *g   = inf->state->grid;
+  Vec            v;
+  PetscScalar   *a;
+
+  PetscFunctionBeginUser;
+  PetscCall(DMCreateGlobalVector(g->da, &v));
+  for (int f = 0; f < 4; f++) {
+    PetscCall(VecGetArray(v, &a));
+    for (PetscInt k = 0; k < g->xm * g->ym; k++) a[k] = *GaMember(&inf->cell[k], f);
+    PetscCall(VecRestoreArray(v, &a));
+    PetscCall(SbCheckpointWriteField(g, group, GaField[f], v, PETSC_FALSE));
+  }
+  PetscCall(VecDestroy(&v));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode CheckpointRead_GA(void *ctx, hid_t group, const char *file)
+{
+  SbInfiltration inf = (SbInfiltration)ctx;
+  SbGrid        *g   = inf->state->grid;
+  Vec            v;
+  PetscScalar   *a;
+
+  PetscFunctionBeginUser;
+  PetscCall(DMCreateGlobalVector(g->da, &v));
+  for (int f = 0; f < 4; f++) {
+    PetscCall(SbCheckpointReadField(g, group, file, GaField[f], v));
+    PetscCall(VecGetArray(v, &a));
+    for (PetscInt k = 0; k < g->xm * g->ym; k++) *GaMember(&inf->cell[k], f) = a[k];
+    PetscCall(VecRestoreArray(v, &a));
+  }
+  PetscCall(VecDestroy(&v));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbInfiltrationCheckpointRegister(SbInfiltration inf, SbCheckpoint ck)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SbCheckpointAddHook(ck, "infiltration/green_ampt", CheckpointWrite_GA, CheckpointRead_GA, inf));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -17,7 +17,7 @@ struct _p_SbOutput {
   PetscInt  nrec, cap;
   PetscReal *time, *rain, *storage, *q; /* q: [nrec][ngauges] */
   SbMaps    maps;
-  PetscInt  map_depth, map_discharge, map_infiltrated;
+  PetscInt  map_depth, map_discharge, map_infiltrated, map_soil, map_canopy;
   Vec       work; /* a scalar field on grid->da */
   PetscLogEvent ev_slice;
 };
@@ -75,6 +75,8 @@ PetscErrorCode SbOutputCreate(SbGrid *grid, const char *path, const char *start,
   PetscCall(SbMapsWrite2D(o->maps, "static", "channel", grid->channel, "1", "channel cell (1 = channel)", NULL));
   PetscCall(SbMapsAdd(o->maps, "depth", "m", "surface water depth", NULL, &o->map_depth));
   PetscCall(SbMapsAdd(o->maps, "infiltration_cumulative", "m", "water infiltrated into the soil since the start", NULL, &o->map_infiltrated));
+  PetscCall(SbMapsAdd(o->maps, "soil_water", "m", "water in the root zone", NULL, &o->map_soil));
+  PetscCall(SbMapsAdd(o->maps, "canopy_storage", "m", "water held by the canopy (interception store)", NULL, &o->map_canopy));
   PetscCall(SbMapsAdd(o->maps, "unit_discharge", "m2 s-1", "magnitude of the surface discharge per unit width, cell-centred mean of its faces", NULL, &o->map_discharge));
   *out = o;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -123,6 +125,8 @@ PetscErrorCode SbOutputWriteSlice(SbOutput o, SbState *s, PetscReal t_s)
   PetscCall(VecStrideGather(s->X, 0, o->work, INSERT_VALUES));
   PetscCall(SbMapsWrite(o->maps, o->map_depth, o->work));
   PetscCall(SbMapsWrite(o->maps, o->map_infiltrated, s->infiltrated));
+  PetscCall(SbMapsWrite(o->maps, o->map_soil, s->soil_water));
+  PetscCall(SbMapsWrite(o->maps, o->map_canopy, s->canopy));
   /* Cell-centred discharge: the mean of the two faces in each direction (the west and north
      faces belong to the neighbours, hence the ghosted state). */
   PetscCall(DMGlobalToLocal(s->da, s->X, INSERT_VALUES, s->Xl));
@@ -209,6 +213,21 @@ PetscErrorCode SbOutputFinish(SbOutput o, SbState *s, const SbWaterBudget *b, co
   PetscCall(SbH5WriteAttrDouble(sub, "storage_initial", b->storage_initial_m3));
   PetscCall(SbH5WriteAttrDouble(sub, "storage_final", b->storage_final_m3));
   PetscCall(SbH5WriteAttrDouble(sub, "storage_change", b->storage_final_m3 - b->storage_initial_m3));
+  /* Vertical water balance: rain = evapotranspiration + outflow + change of the surface, canopy,
+     soil and groundwater stores (interception, infiltration, percolation and baseflow move water
+     between stores). */
+  PetscCall(SbH5WriteAttrDouble(sub, "interception", b->interception_m3));
+  PetscCall(SbH5WriteAttrDouble(sub, "canopy_evaporation", b->canopy_evaporation_m3));
+  PetscCall(SbH5WriteAttrDouble(sub, "soil_evapotranspiration", b->soil_et_m3));
+  PetscCall(SbH5WriteAttrDouble(sub, "evapotranspiration", b->canopy_evaporation_m3 + b->soil_et_m3));
+  PetscCall(SbH5WriteAttrDouble(sub, "percolation", b->percolation_m3));
+  PetscCall(SbH5WriteAttrDouble(sub, "baseflow", b->baseflow_m3));
+  PetscCall(SbH5WriteAttrDouble(sub, "canopy_storage_initial", b->canopy_initial_m3));
+  PetscCall(SbH5WriteAttrDouble(sub, "canopy_storage_final", b->canopy_final_m3));
+  PetscCall(SbH5WriteAttrDouble(sub, "soil_storage_initial", b->soil_initial_m3));
+  PetscCall(SbH5WriteAttrDouble(sub, "soil_storage_final", b->soil_final_m3));
+  PetscCall(SbH5WriteAttrDouble(sub, "groundwater_storage_initial", b->groundwater_initial_m3));
+  PetscCall(SbH5WriteAttrDouble(sub, "groundwater_storage_final", b->groundwater_final_m3));
   for (PetscInt k = 0; k < g->ngauges; k++) {
     PetscCall(PetscSNPrintf(buf, sizeof(buf), "outflow_%s", g->gauges[k].name));
     PetscCall(SbH5WriteAttrDouble(sub, buf, b->gauge_volume_m3[k]));

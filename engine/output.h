@@ -19,6 +19,9 @@ PETSC_EXTERN PetscErrorCode SbOutputRecord(SbOutput out, PetscReal t_s, const Pe
 
 typedef struct {
   PetscReal  rain_m3, infiltration_m3, outflow_m3, storage_initial_m3, storage_final_m3;
+  /* vertical water balance (docs/hydrology.md): fluxes and the other stores, m³ */
+  PetscReal  interception_m3, canopy_evaporation_m3, soil_et_m3, percolation_m3, baseflow_m3;
+  PetscReal  canopy_initial_m3, canopy_final_m3, soil_initial_m3, soil_final_m3, groundwater_initial_m3, groundwater_final_m3;
   PetscReal *gauge_volume_m3; /* [ngauges] */
   PetscReal  relative_error;
 } SbWaterBudget;

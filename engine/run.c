@@ -5,6 +5,10 @@
 #include "state.h"
 #include "forcing.h"
 #include "infiltration.h"
+#include "interception.h"
+#include "soilwater.h"
+#include "groundwater.h"
+#include "evapotranspiration.h"
 #include "routing.h"
 #include "output.h"
 #include "signals.h"
@@ -17,6 +21,9 @@ typedef struct {
   SbState       *state;
   SbForcing      forcing;
   SbInfiltration infiltration;
+  SbInterception interception;
+  SbSoilWater    soilwater;
+  SbGroundwater  groundwater;
   SbRouting      routing;
   SbOutput    out;
   SbAssessment assessment; /* NULL unless "mode": "assessment" or an "assessment" object */
@@ -24,6 +31,7 @@ typedef struct {
   SbCheckpoint ck;
   char         ck_path[PETSC_MAX_PATH_LEN];
   PetscReal    t, next_out, storage_initial_m3;
+  PetscReal    vertical_initial_m3[3]; /* canopy, soil, groundwater storage at the start of the run */
   PetscInt     steps;
 } SbRunCtx;
 
@@ -67,6 +75,7 @@ static PetscErrorCode RegisterCheckpoint(SbRunCtx *c, const SbRunOptions *opts, 
   PetscCall(SbCheckpointAddReal(c->ck, "run/time_s", &c->t, 1));
   PetscCall(SbCheckpointAddReal(c->ck, "run/next_output_s", &c->next_out, 1));
   PetscCall(SbCheckpointAddReal(c->ck, "run/storage_initial_m3", &c->storage_initial_m3, 1));
+  PetscCall(SbCheckpointAddReal(c->ck, "run/vertical_initial_m3", c->vertical_initial_m3, 3));
   PetscCall(SbCheckpointAddInt(c->ck, "run/steps", &c->steps, 1));
   PetscCall(SbCheckpointAddVec(c->ck, "state/X", c->state->X));
   PetscCall(SbCheckpointAddVec(c->ck, "state/hmax", c->state->hmax));
@@ -74,6 +83,16 @@ static PetscErrorCode RegisterCheckpoint(SbRunCtx *c, const SbRunOptions *opts, 
   PetscCall(SbCheckpointAddLocalSum(c->ck, "budget/rain_m3", &lb->rain_m3, 1));
   PetscCall(SbCheckpointAddLocalSum(c->ck, "budget/infiltration_m3", &lb->infiltration_m3, 1));
   PetscCall(SbCheckpointAddLocalSum(c->ck, "budget/outflow_m3", &lb->outflow_m3, 1));
+  /* the vertical water balance: its stores and budget sums (the Green-Ampt event state below) */
+  PetscCall(SbCheckpointAddVec(c->ck, "state/canopy", c->state->canopy));
+  PetscCall(SbCheckpointAddVec(c->ck, "state/soil_water", c->state->soil_water));
+  if (c->state->ngw > 0) PetscCall(SbCheckpointAddReal(c->ck, "state/groundwater_m3", c->state->gw_m3, c->state->ngw));
+  PetscCall(SbCheckpointAddLocalSum(c->ck, "budget/interception_m3", &lb->interception_m3, 1));
+  PetscCall(SbCheckpointAddLocalSum(c->ck, "budget/canopy_evaporation_m3", &lb->canopy_evaporation_m3, 1));
+  PetscCall(SbCheckpointAddLocalSum(c->ck, "budget/soil_et_m3", &lb->soil_et_m3, 1));
+  PetscCall(SbCheckpointAddLocalSum(c->ck, "budget/percolation_m3", &lb->percolation_m3, 1));
+  PetscCall(SbCheckpointAddLocalSum(c->ck, "budget/baseflow_m3", &lb->baseflow_m3, 1));
+  PetscCall(SbInfiltrationCheckpointRegister(c->infiltration, c->ck));
   PetscCall(SbRoutingCheckpointRegister(c->routing, c->ck));
   PetscCall(SbOutputCheckpointRegister(c->out, c->ck));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -97,7 +116,7 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
 {
   SbGrid        *g  = c->grid;
   const PetscReal T = c->sc->duration_s, interval = c->sc->output_interval_s, every = opts->checkpoint_every_s;
-  PetscReal      t, next_out, *q, rain, change, storage, t0 = c->t, next_ck = PETSC_MAX_REAL;
+  PetscReal      t, next_out, *q, rain, change, storage, pet, t0 = c->t, next_ck = PETSC_MAX_REAL;
   PetscInt       steps, outlet, nan_step = -1;
   PetscLogDouble wall0, last = 0;
   PetscBool      have_q = opts->restart ? PETSC_FALSE : PETSC_TRUE;
@@ -114,6 +133,7 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
     c->steps    = 0;
     c->next_out = PetscMin(interval, T);
     PetscCall(SbStateStorage(c->state, &c->storage_initial_m3));
+    PetscCall(SbStateStorageVertical(c->state, &c->vertical_initial_m3[0], &c->vertical_initial_m3[1], &c->vertical_initial_m3[2]));
     PetscCall(SbForcingRainAt(c->forcing, 0.0, &rain, &change));
     PetscCall(SbOutputRecord(c->out, 0.0, q, rain * 3.6e6, c->storage_initial_m3));
     PetscCall(SbOutputWriteSlice(c->out, c->state, 0.0));
@@ -167,13 +187,31 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
     }
     PetscCheck(dt > 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "time step %g s at t = %g s", (double)dt, (double)t);
     PetscCall(SbForcingRainAt(c->forcing, t, &rain, &change));
+    /* Continuous runs: without rain and with no surface water that could flow (open water aside),
+       the step is only limited by time_step.dry_max_h (the vertical processes are exact over any
+       step). */
+    if (rain == 0 && dt < c->sc->dry_max_dt_s) {
+      PetscReal hmax;
+
+      PetscCall(SbStateMaxLandDepth(c->state, &hmax));
+      if (hmax <= c->sc->depth_threshold_m) dt = c->sc->dry_max_dt_s;
+    }
     /* Land exactly on output times and on changes of the forcing. */
     t_new = t + dt;
     if (t_new >= next_out) t_new = next_out;
     if (t_new >= change) t_new = change;
     dt = t_new - t;
     PetscCall(SbForcingRainApply(c->forcing, c->state, dt));
+    PetscCall(SbPotentialEvapotranspirationAt(c->sc, c->forcing, t, &pet));
+    {
+      Vec field;
+
+      PetscCall(SbForcingRainField(c->forcing, &field));
+      PetscCall(SbInterceptionStep(c->interception, t, rain, field, pet, dt));
+    }
     PetscCall(SbInfiltrationStep(c->infiltration, dt));
+    PetscCall(SbSoilWaterStep(c->soilwater, dt));
+    PetscCall(SbGroundwaterStep(c->groundwater, dt));
     PetscCall(SbRoutingStep(c->routing, dt));
     PetscCall(SbStateTrackMax(c->state));
     t = t_new;
@@ -201,15 +239,33 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
     }
     PetscCall(Report(g->comm, opts->quiet, t, t0, T, dt, wall0, &last, !have_q ? -1.0 : outlet >= 0 ? q[outlet] : 0.0));
   }
-  b->storage_initial_m3 = c->storage_initial_m3;
+  b->storage_initial_m3     = c->storage_initial_m3;
+  b->canopy_initial_m3      = c->vertical_initial_m3[0];
+  b->soil_initial_m3        = c->vertical_initial_m3[1];
+  b->groundwater_initial_m3 = c->vertical_initial_m3[2];
   PetscCall(SbStateStorage(c->state, &b->storage_final_m3));
+  PetscCall(SbStateStorageVertical(c->state, &b->canopy_final_m3, &b->soil_final_m3, &b->groundwater_final_m3));
   PetscCall(SbRoutingGauges(c->routing, q, b->gauge_volume_m3));
   PetscCallMPI(MPI_Allreduce(&c->state->budget.rain_m3, &b->rain_m3, 1, MPIU_REAL, MPI_SUM, g->comm));
   PetscCallMPI(MPI_Allreduce(&c->state->budget.outflow_m3, &b->outflow_m3, 1, MPIU_REAL, MPI_SUM, g->comm));
   PetscCallMPI(MPI_Allreduce(&c->state->budget.infiltration_m3, &b->infiltration_m3, 1, MPIU_REAL, MPI_SUM, g->comm));
   {
-    const PetscReal residual = b->rain_m3 - b->infiltration_m3 - b->outflow_m3 - (b->storage_final_m3 - b->storage_initial_m3);
-    const PetscReal scale    = PetscMax(PetscMax(b->rain_m3, PetscAbsReal(b->storage_initial_m3)), 1e-300);
+    const SbLocalBudget *lb = &c->state->budget;
+    PetscReal            v[5] = {lb->interception_m3, lb->canopy_evaporation_m3, lb->soil_et_m3, lb->percolation_m3, lb->baseflow_m3}, w[5];
+
+    PetscCallMPI(MPI_Allreduce(v, w, 5, MPIU_REAL, MPI_SUM, g->comm));
+    b->interception_m3       = w[0];
+    b->canopy_evaporation_m3 = w[1];
+    b->soil_et_m3            = w[2];
+    b->percolation_m3        = w[3];
+    b->baseflow_m3           = w[4];
+  }
+  {
+    /* rain = evapotranspiration + outflow + change of all stores (docs/hydrology.md) */
+    const PetscReal change   = (b->storage_final_m3 - b->storage_initial_m3) + (b->canopy_final_m3 - b->canopy_initial_m3) + (b->soil_final_m3 - b->soil_initial_m3) + (b->groundwater_final_m3 - b->groundwater_initial_m3);
+    const PetscReal residual = b->rain_m3 - b->canopy_evaporation_m3 - b->soil_et_m3 - b->outflow_m3 - change;
+    const PetscReal stored0  = b->storage_initial_m3 + b->canopy_initial_m3 + b->soil_initial_m3 + b->groundwater_initial_m3;
+    const PetscReal scale    = PetscMax(PetscMax(b->rain_m3, PetscAbsReal(stored0)), 1e-300);
 
     b->relative_error = residual / scale;
   }
@@ -243,6 +299,9 @@ static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx
   PetscCall(SbStateCreate(c->grid, &c->state));
   PetscCall(SbForcingCreate(c->grid, c->sc, &c->forcing)); /* reads and checks forcing files before any computation */
   PetscCall(SbInfiltrationCreate(c->state, c->sc, &c->infiltration));
+  PetscCall(SbInterceptionCreate(c->state, c->sc, &c->interception));
+  PetscCall(SbSoilWaterCreate(c->state, c->sc, &c->soilwater));
+  PetscCall(SbGroundwaterCreate(c->state, c->sc, &c->groundwater));
   PetscCall(SbRoutingCreate(c->state, c->sc, &c->routing));
   PetscCall(SbRoutingSetFromOptions(c->routing)); /* -sb_routing_scheme, and the TS/SNES/KSP/PC options of the diffusive wave */
   PetscCall(SbRoutingSetUp(c->routing));
@@ -281,6 +340,7 @@ static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx
   PetscCall(SbOutputFinish(c->out, c->state, &b, &p));
   PetscCall(PetscLogStagePop());
   PetscCall(PetscPrintf(comm, "wrote %s: %" PetscInt_FMT " steps, rain %.6e m3, infiltration %.6e m3, outflow %.6e m3, storage change %.6e m3, relative error %.2e, %.2f s\n", result, steps, (double)b.rain_m3, (double)b.infiltration_m3, (double)b.outflow_m3, (double)(b.storage_final_m3 - b.storage_initial_m3), (double)b.relative_error, (double)(w1 - w0)));
+  PetscCall(PetscPrintf(comm, "  evapotranspiration %.6e m3 (canopy %.6e, soil %.6e), percolation %.6e m3, baseflow %.6e m3, groundwater change %.6e m3\n", (double)(b.canopy_evaporation_m3 + b.soil_et_m3), (double)b.canopy_evaporation_m3, (double)b.soil_et_m3, (double)b.percolation_m3, (double)b.baseflow_m3, (double)(b.groundwater_final_m3 - b.groundwater_initial_m3)));
   PetscCall(PetscFree(b.gauge_volume_m3));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -299,6 +359,9 @@ PetscErrorCode SbRun(MPI_Comm comm, const SbRunOptions *opts)
   PetscCall(SbRoutingDestroy(&c.routing));
   PetscCall(SbInfiltrationDestroy(&c.infiltration));
   PetscCall(SbForcingDestroy(&c.forcing));
+  PetscCall(SbInterceptionDestroy(&c.interception));
+  PetscCall(SbSoilWaterDestroy(&c.soilwater));
+  PetscCall(SbGroundwaterDestroy(&c.groundwater));
   PetscCall(SbAssessmentDestroy(&c.assessment));
   PetscCall(SbStateDestroy(&c.state));
   PetscCall(SbGridDestroy(&c.grid));

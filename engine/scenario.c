@@ -76,6 +76,7 @@ static const SbKey SbKeys[] = {
 #include "keys_core.inc"
 #include "keys_forcing.inc"
 #include "keys_water.inc"
+#include "keys_vertical.inc"
 #include "keys_routing.inc"
 #include "keys_output.inc"
 #include "keys_assessment.inc"
@@ -1186,8 +1187,19 @@ static PetscErrorCode CheckPet(SbLoader *ld, const cJSON *merged)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Monthly potential evapotranspiration: one value per month. */
+static PetscErrorCode CheckMonthlyPet(SbLoader *ld, const cJSON *merged)
+{
+  const char  *key = "evapotranspiration.monthly_mm_d";
+  const cJSON *m   = FindNode(merged, key);
+
+  PetscFunctionBeginUser;
+  if (m && cJSON_GetArraySize(m) != 12) PetscCall(Fail(&ld->ck, Origin(ld, key), key, "expected 12 values (January to December), got %d", cJSON_GetArraySize(m)));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Rules between keys, applied in order to the merged scenario after the required keys. */
-static PetscErrorCode (*const SbRules[])(SbLoader *, const cJSON *) = {CheckRain, CheckPet};
+static PetscErrorCode (*const SbRules[])(SbLoader *, const cJSON *) = {CheckRain, CheckPet, CheckMonthlyPet};
 
 /* ------------------------------------------------------------------------------------------------
    Tree to SbScenario

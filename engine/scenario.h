@@ -52,6 +52,21 @@ typedef struct {
   PetscReal initial_saturation;   /* "infiltration.initial_saturation", [0, 1), default 0.3 */
   PetscReal ks_factor;            /* "infiltration.ks_factor", (0, 100], default 1 */
 
+  /* ---- vertical water balance: keys_vertical.inc, interception.c, soilwater.c, groundwater.c,
+     evapotranspiration.c, docs/hydrology.md ---- */
+  PetscBool  interception_enabled; /* "interception.enabled" */
+  PetscBool  soil_enabled;         /* "soil.enabled": evapotranspiration and percolation from the root zone */
+  PetscReal  root_depth_m;         /* "soil.root_depth_m" */
+  PetscReal  depletion_fraction;   /* "soil.depletion_fraction", FAO-56 p */
+  PetscBool  gw_enabled;           /* "groundwater.enabled" */
+  PetscReal  gw_recession_s;       /* "groundwater.recession_days", in seconds */
+  PetscReal  gw_initial_m;         /* "groundwater.initial_mm", in m over each store's area */
+  PetscReal  pet_m_s;              /* "evapotranspiration.pet_mm_d", in m/s */
+  PetscInt   npet_monthly;         /* "evapotranspiration.monthly_mm_d": 0 or 12 values */
+  PetscReal *pet_monthly_m_s;      /* January .. December, m/s */
+  PetscReal  dry_max_dt_s;         /* "time_step.dry_max_h", in seconds */
+  /* ---- end of vertical water balance ---- */
+
   SbRoutingScheme routing_scheme;   /* "routing.scheme": "local-inertial" or "diffusive-wave" */
   PetscReal manning_n_overland;     /* "routing.manning_n_overland", s m^-1/3, (0, 1], default 0.10 */
   PetscReal manning_n_channel;      /* "routing.manning_n_channel", (0, 1], default 0.035 */

@@ -20,6 +20,14 @@ PetscErrorCode SbStateCreate(SbGrid *grid, SbState **state)
   PetscCall(VecSet(s->hmax, 0.0));
   PetscCall(DMCreateGlobalVector(grid->da, &s->infiltrated));
   PetscCall(VecSet(s->infiltrated, 0.0));
+  PetscCall(VecDuplicate(s->infiltrated, &s->canopy));
+  PetscCall(VecDuplicate(s->infiltrated, &s->soil_water));
+  PetscCall(VecDuplicate(s->infiltrated, &s->et_demand));
+  PetscCall(VecDuplicate(s->infiltrated, &s->recharge));
+  PetscCall(VecSet(s->canopy, 0.0));
+  PetscCall(VecSet(s->soil_water, 0.0));
+  PetscCall(VecSet(s->et_demand, 0.0));
+  PetscCall(VecSet(s->recharge, 0.0));
   PetscCall(PetscLogEventRegister("SbRain", DM_CLASSID, &s->ev_rain));
   *state = s;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -33,6 +41,11 @@ PetscErrorCode SbStateDestroy(SbState **state)
   PetscCall(VecDestroy(&(*state)->Xl));
   PetscCall(VecDestroy(&(*state)->hmax));
   PetscCall(VecDestroy(&(*state)->infiltrated));
+  PetscCall(VecDestroy(&(*state)->canopy));
+  PetscCall(VecDestroy(&(*state)->soil_water));
+  PetscCall(VecDestroy(&(*state)->et_demand));
+  PetscCall(VecDestroy(&(*state)->recharge));
+  PetscCall(PetscFree((*state)->gw_m3));
   PetscCall(DMDestroy(&(*state)->da));
   PetscCall(PetscFree(*state));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -55,6 +68,30 @@ PetscErrorCode SbStateStorage(SbState *s, PetscReal *volume_m3)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode SbStateStorageVertical(SbState *s, PetscReal *canopy_m3, PetscReal *soil_m3, PetscReal *groundwater_m3)
+{
+  const PetscScalar *area, *c, *w;
+  PetscReal          v[2] = {0, 0}, sum[2];
+
+  PetscFunctionBeginUser;
+  PetscCall(VecGetArrayRead(s->grid->cell_area, &area));
+  PetscCall(VecGetArrayRead(s->canopy, &c));
+  PetscCall(VecGetArrayRead(s->soil_water, &w));
+  for (PetscInt k = 0; k < s->grid->xm * s->grid->ym; k++) {
+    v[0] += c[k] * area[k];
+    v[1] += w[k] * area[k];
+  }
+  PetscCall(VecRestoreArrayRead(s->soil_water, &w));
+  PetscCall(VecRestoreArrayRead(s->canopy, &c));
+  PetscCall(VecRestoreArrayRead(s->grid->cell_area, &area));
+  PetscCallMPI(MPI_Allreduce(v, sum, 2, MPIU_REAL, MPI_SUM, s->grid->comm));
+  *canopy_m3      = sum[0];
+  *soil_m3        = sum[1];
+  *groundwater_m3 = 0;
+  for (PetscInt r = 0; r < s->ngw; r++) *groundwater_m3 += s->gw_m3[r]; /* replicated: no reduction */
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode SbStateMaxDepth(SbState *s, PetscReal *depth_m)
 {
   const SbCell *x;
@@ -68,6 +105,25 @@ PetscErrorCode SbStateMaxDepth(SbState *s, PetscReal *depth_m)
   for (PetscInt k = 0; k < n; k++) m = (x[k].h >= 0) ? PetscMax(m, x[k].h) : PETSC_INFINITY;
   PetscCall(VecRestoreArrayRead(s->X, (const PetscScalar **)&x));
   PetscCallMPI(MPI_Allreduce(&m, depth_m, 1, MPIU_REAL, MPI_MAX, s->grid->comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbStateMaxLandDepth(SbState *s, PetscReal *depth_m)
+{
+  const SbCell      *x;
+  const PetscScalar *lu;
+  PetscReal          m = 0;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecGetArrayRead(s->X, (const PetscScalar **)&x));
+  PetscCall(VecGetArrayRead(s->grid->landuse, &lu));
+  for (PetscInt k = 0; k < s->grid->xm * s->grid->ym; k++)
+    if (!(x[k].h >= 0)) m = PETSC_INFINITY;
+    else if ((PetscInt)lu[k] != SB_LU_WATER) m = PetscMax(m, x[k].h);
+  PetscCall(VecRestoreArrayRead(s->grid->landuse, &lu));
+  PetscCall(VecRestoreArrayRead(s->X, (const PetscScalar **)&x));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &m, 1, MPIU_REAL, MPI_MAX, s->grid->comm));
+  *depth_m = m;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

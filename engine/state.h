@@ -16,6 +16,12 @@ typedef struct {
   PetscReal rain_m3;
   PetscReal infiltration_m3; /* into the soil */
   PetscReal outflow_m3;      /* left the grid through outlet cells */
+  /* vertical water balance (interception.c, soilwater.c, groundwater.c) */
+  PetscReal interception_m3;       /* rain caught by the canopy */
+  PetscReal canopy_evaporation_m3; /* evaporated from the canopy store */
+  PetscReal soil_et_m3;            /* evapotranspired from the root-zone store */
+  PetscReal percolation_m3;        /* drained from the root zone to groundwater */
+  PetscReal baseflow_m3;           /* released by groundwater onto channel cells */
 } SbLocalBudget;
 
 typedef struct {
@@ -25,6 +31,13 @@ typedef struct {
   Vec           Xl;   /* local state with ghosts */
   Vec           hmax; /* maximum depth so far, on grid->da */
   Vec           infiltrated; /* cumulative infiltration depth, m, on grid->da */
+  /* vertical water balance, on grid->da (docs/hydrology.md) */
+  Vec           canopy;      /* canopy interception store, m */
+  Vec           soil_water;  /* root-zone soil water, m of water */
+  Vec           et_demand;   /* atmospheric demand left for the soil after the canopy, this step, m */
+  Vec           recharge;    /* percolation out of the root zone this step, m */
+  PetscInt      ngw;         /* groundwater stores: one per region id 0..ngw-1 (0: active cells without a region) */
+  PetscReal    *gw_m3;       /* [ngw] groundwater storage, m³, the same on every rank */
   SbLocalBudget budget;
   PetscLogEvent ev_rain; /* forcing */
 } SbState;
@@ -35,9 +48,14 @@ PETSC_EXTERN PetscErrorCode SbStateDestroy(SbState **state);
 PETSC_EXTERN PetscErrorCode SbStateStorage(SbState *state, PetscReal *volume_m3);
 /* Collective: the largest depth, m. */
 PETSC_EXTERN PetscErrorCode SbStateMaxDepth(SbState *state, PetscReal *depth_m);
+/* Collective: the largest depth (m) outside open water (land use SB_LU_WATER: the reservoir's
+   level pool, which the routing's stable step ignores too); infinite if any depth is NaN. */
+PETSC_EXTERN PetscErrorCode SbStateMaxLandDepth(SbState *state, PetscReal *depth_m);
 /* Collective: an error naming the first cell (row, col), its rank and the time if any depth is
    NaN, infinite or negative. */
 PETSC_EXTERN PetscErrorCode SbStateCheck(SbState *state, PetscReal t_s);
+/* Collective: water in the canopy, the root zone (m³) and groundwater (m³). */
+PETSC_EXTERN PetscErrorCode SbStateStorageVertical(SbState *state, PetscReal *canopy_m3, PetscReal *soil_m3, PetscReal *groundwater_m3);
 /* Update hmax with the current depth (owned cells). */
 PETSC_EXTERN PetscErrorCode SbStateTrackMax(SbState *state);
 

@@ -199,3 +199,14 @@ foreach(np 1 2)
   sb_test(assessment.maps_np${np} mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_maps.py ${SB_EXE} ${SB_REG}/synth2km.h5 ${CMAKE_SOURCE_DIR}/scenarios/assessment.json ${SB_REG} ${np} ${MPIEXEC_EXECUTABLE})
   set_tests_properties(assessment.maps_np${np} PROPERTIES FIXTURES_REQUIRED synth2km PROCESSORS ${np})
 endforeach()
+
+# Vertical water balance (docs/hydrology.md): four days with interception, Green-Ampt recovery,
+# soil water, groundwater and evapotranspiration at 1, 2 and 4 ranks; every budget term present,
+# the budget closed with all of them, and the ranks equal.
+set(SB_VERTICAL ${CMAKE_SOURCE_DIR}/tests/regression/vertical)
+foreach(np 1 2 4)
+  sb_test(run.vertical_np${np} mpi ${SB_RUNCASE} --np ${np} -- ${SB_EXE} run ${SB_VERTICAL}/scenario.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/vertical_np${np}.h5 --quiet -malloc_debug -malloc_dump -options_left)
+  set_tests_properties(run.vertical_np${np} PROPERTIES FIXTURES_REQUIRED synth2km FIXTURES_SETUP vertical_np${np} PROCESSORS ${np})
+endforeach()
+sb_test(run.vertical_ranks_equal mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/compare_ranks.py ${SB_VERTICAL} ${SB_REG}/vertical_np1.h5 ${SB_REG}/vertical_np2.h5 ${SB_REG}/vertical_np4.h5)
+set_tests_properties(run.vertical_ranks_equal PROPERTIES FIXTURES_REQUIRED "vertical_np1;vertical_np2;vertical_np4")

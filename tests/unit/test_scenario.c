@@ -68,6 +68,8 @@ static const struct {
   {"date_format.json", "date_format.json: time.start: expected a date-time \"YYYY-MM-DDThh:mm:ss\", got \"2021-07-20 08:00\""},
   {"date_hour.json", "date_hour.json: time.start: expected a date-time \"YYYY-MM-DDThh:mm:ss\", got \"2021-07-20T24:00:00\""},
   {"rain_length_mismatch.json", "rain_length_mismatch.json: forcing.rain.intensity_mm_h: expected 5 values, one per forcing.rain.time_h, got 4"},
+  {"pet_monthly_count.json", "pet_monthly_count.json: evapotranspiration.monthly_mm_d: expected 12 values (January to December), got 13"},
+  {"pet_monthly_short.json", "pet_monthly_short.json: evapotranspiration.monthly_mm_d: expected an array of 12 or more numbers in [0, 30] (mm/d), got an array of 3 values"},
   {"rain_not_increasing.json", "rain_not_increasing.json: forcing.rain.time_h[2]: expected a number > 2 (times strictly increasing), got 2"},
   {"rain_first_time.json", "rain_first_time.json: forcing.rain.time_h[0]: expected 0 (the first rain step starts with the scenario), got 1"},
   {"rain_empty_array.json", "rain_empty_array.json: forcing.rain.time_h: expected an array of 1 or more numbers >= 0 (h), got an empty array"},

@@ -1,0 +1,132 @@
+/* Canopy interception (docs/hydrology.md, "Canopy interception").
+
+   Capacity S_max = 0.935 + 0.498 LAI - 0.00575 LAI^2 mm (von Hoyningen-Huene 1981, as in LISEM,
+   de Roo, Wesseling & Ritsema 1996), LAI of the cell's land use on the day of year
+   (hydro_tables.c). A bucket: the rain of a step fills the room left first, the rest falls
+   through; the store evaporates at the potential rate (as in Rutter-type and LISEM canopies, the
+   wet leaf evaporates freely), and the soil gets the demand the canopy did not use. */
+#include "interception.h"
+#include "hydro_tables.h"
+#include "evapotranspiration.h"
+
+struct _p_SbInterception {
+  SbState          *state; /* not owned */
+  const SbScenario *sc;    /* not owned */
+  Vec               capacity; /* m, per cell, of day `doy` */
+  PetscInt          doy;      /* day of year of the capacities (0: none yet) */
+  PetscLogEvent     ev;
+};
+
+PetscErrorCode SbCanopyStep(PetscReal cap, PetscReal rain, PetscReal pet, PetscReal *C, PetscReal *caught, PetscReal *evap)
+{
+  PetscFunctionBeginUser;
+  *caught = PetscMin(cap - *C, rain);
+  *C += *caught;
+  *evap = PetscMin(*C, pet);
+  *C -= *evap;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Capacities of every owned active cell on day of year doy. */
+static PetscErrorCode SetCapacities(SbInterception ic, PetscInt doy)
+{
+  SbGrid            *g = ic->state->grid;
+  const PetscScalar *lu, *mask;
+  PetscScalar       *cap;
+  PetscReal          by_class[SB_LU_COUNT];
+
+  PetscFunctionBeginUser;
+  for (PetscInt c = 0; c < SB_LU_COUNT; c++) {
+    SbLandUseProperties p;
+    PetscReal           lai;
+
+    PetscCall(SbLandUsePropertiesGet(c, &p));
+    PetscCall(SbLeafAreaIndex(&p, doy, &lai));
+    PetscCall(SbCanopyCapacity(lai, &by_class[c]));
+    if (!ic->sc->interception_enabled) by_class[c] = 0;
+  }
+  PetscCall(VecGetArrayRead(g->landuse, &lu));
+  PetscCall(VecGetArrayRead(g->mask, &mask));
+  PetscCall(VecGetArray(ic->capacity, &cap));
+  for (PetscInt k = 0; k < g->xm * g->ym; k++) {
+    const PetscInt c = (PetscInt)lu[k];
+
+    cap[k] = (mask[k] != 0 && c >= 0 && c < SB_LU_COUNT) ? by_class[c] : 0.0;
+  }
+  PetscCall(VecRestoreArray(ic->capacity, &cap));
+  PetscCall(VecRestoreArrayRead(g->mask, &mask));
+  PetscCall(VecRestoreArrayRead(g->landuse, &lu));
+  ic->doy = doy;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbInterceptionCreate(SbState *state, const SbScenario *sc, SbInterception *ic)
+{
+  SbInterception c;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscNew(&c));
+  c->state = state;
+  c->sc    = sc;
+  PetscCall(DMCreateGlobalVector(state->grid->da, &c->capacity));
+  PetscCall(PetscLogEventRegister("SbInterception", DM_CLASSID, &c->ev));
+  *ic = c;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbInterceptionStep(SbInterception ic, PetscReal t_s, PetscReal rain_m_s, Vec rain_field, PetscReal pet_m_s, PetscReal dt)
+{
+  const PetscScalar *rf = NULL;
+  SbState           *st = ic->state;
+  SbGrid            *g  = st->grid;
+  SbCell            *x;
+  const PetscScalar *cap, *mask, *area;
+  PetscScalar       *C, *demand;
+  const PetscReal    rain = rain_m_s * dt, pet = pet_m_s * dt;
+  PetscReal          caught_v = 0, evap_v = 0;
+  PetscInt           month, doy;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(ic->ev, 0, 0, 0, 0));
+  PetscCall(SbCalendarAt(ic->sc->start, t_s, &month, &doy));
+  if (doy != ic->doy) PetscCall(SetCapacities(ic, doy));
+  PetscCall(VecGetArray(st->X, (PetscScalar **)&x));
+  PetscCall(VecGetArray(st->canopy, &C));
+  PetscCall(VecGetArray(st->et_demand, &demand));
+  PetscCall(VecGetArrayRead(ic->capacity, &cap));
+  PetscCall(VecGetArrayRead(g->mask, &mask));
+  PetscCall(VecGetArrayRead(g->cell_area, &area));
+  if (rain_field) PetscCall(VecGetArrayRead(rain_field, &rf));
+  for (PetscInt k = 0; k < g->xm * g->ym; k++) {
+    PetscReal caught, evap;
+
+    if (mask[k] == 0) continue;
+    /* The step's rain is already on the ground (forcing.c): the canopy takes its share back, never
+       more than the surface holds. */
+    PetscCall(SbCanopyStep(cap[k], PetscMin(rf ? rf[k] * dt : rain, x[k].h), pet, &C[k], &caught, &evap));
+    x[k].h -= caught;
+    demand[k] = pet - evap;
+    caught_v += caught * area[k];
+    evap_v += evap * area[k];
+  }
+  if (rain_field) PetscCall(VecRestoreArrayRead(rain_field, &rf));
+  PetscCall(VecRestoreArrayRead(g->cell_area, &area));
+  PetscCall(VecRestoreArrayRead(g->mask, &mask));
+  PetscCall(VecRestoreArrayRead(ic->capacity, &cap));
+  PetscCall(VecRestoreArray(st->et_demand, &demand));
+  PetscCall(VecRestoreArray(st->canopy, &C));
+  PetscCall(VecRestoreArray(st->X, (PetscScalar **)&x));
+  st->budget.interception_m3 += caught_v;
+  st->budget.canopy_evaporation_m3 += evap_v;
+  PetscCall(PetscLogEventEnd(ic->ev, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbInterceptionDestroy(SbInterception *ic)
+{
+  PetscFunctionBeginUser;
+  if (!*ic) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(VecDestroy(&(*ic)->capacity));
+  PetscCall(PetscFree(*ic));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
