@@ -275,8 +275,29 @@ PetscErrorCode SbRoutingDestroy(SbRouting *routing)
   PetscCall(PetscFree3(r->outlet_k, r->outlet_w, r->outlet_sqrt_s));
   PetscCall(PetscFree3(r->gauge_step_v, r->gauge_q, r->gauge_v));
   PetscCall(PetscFree(r->gauge_k));
+  PetscCall(PetscFree2(r->fixed_k, r->fixed_h));
   PetscCall(PetscFunctionListDestroy(&r->list));
   PetscCall(PetscFree(*routing));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Reset the cells of prescribed depth, counting the water added. */
+static PetscErrorCode HoldFixed(SbRouting r)
+{
+  SbCell            *x;
+  const PetscScalar *area;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecGetArray(r->state->X, (PetscScalar **)&x));
+  PetscCall(VecGetArrayRead(r->grid->cell_area, &area));
+  for (PetscInt c = 0; c < r->nfixed; c++) {
+    const PetscInt k = r->fixed_k[c];
+
+    r->fixed_m3 += (r->fixed_h[c] - x[k].h) * area[k];
+    x[k].h = r->fixed_h[c];
+  }
+  PetscCall(VecRestoreArrayRead(r->grid->cell_area, &area));
+  PetscCall(VecRestoreArray(r->state->X, (PetscScalar **)&x));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -299,7 +320,46 @@ PetscErrorCode SbRoutingStep(SbRouting r, PetscReal dt)
     PetscCall(SbReservoirStep(r->reservoir, r->state, dt, &r->state->budget.outflow_m3));
     PetscCall(PetscLogEventEnd(r->ev_reservoir, 0, 0, 0, 0));
   }
+  if (r->nfixed) PetscCall(HoldFixed(r));
   PetscCall(SbRoutingGaugesEndStep(r, dt));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbRoutingSetFixedDepth(SbRouting r, PetscInt row, PetscInt col, PetscReal depth_m)
+{
+  SbGrid  *g = r->grid;
+  PetscInt c, k;
+
+  PetscFunctionBeginUser;
+  PetscCheck(row >= 0 && row < g->ny && col >= 0 && col < g->nx, g->comm, PETSC_ERR_ARG_OUTOFRANGE, "fixed depth: cell (row %" PetscInt_FMT ", col %" PetscInt_FMT ") is outside the %" PetscInt_FMT " x %" PetscInt_FMT " grid", row, col, g->ny, g->nx);
+  PetscCheck(depth_m >= 0, g->comm, PETSC_ERR_ARG_OUTOFRANGE, "fixed depth: %g m is negative", (double)depth_m);
+  PetscCall(SbRoutingSetUp(r));
+  if (!(col >= g->xs && col < g->xs + g->xm && row >= g->ys && row < g->ys + g->ym)) PetscFunctionReturn(PETSC_SUCCESS);
+  k = (row - g->ys) * g->xm + (col - g->xs);
+  for (c = 0; c < r->nfixed; c++)
+    if (r->fixed_k[c] == k) break;
+  if (c == r->nfixed) {
+    PetscInt  *kk;
+    PetscReal *hh;
+
+    PetscCall(PetscMalloc2(c + 1, &kk, c + 1, &hh));
+    PetscCall(PetscArraycpy(kk, r->fixed_k, c));
+    PetscCall(PetscArraycpy(hh, r->fixed_h, c));
+    PetscCall(PetscFree2(r->fixed_k, r->fixed_h));
+    r->fixed_k = kk;
+    r->fixed_h = hh;
+    r->fixed_k[c] = k;
+    r->nfixed++;
+  }
+  r->fixed_h[c] = depth_m;
+  PetscCall(HoldFixed(r));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbRoutingFixedVolume(SbRouting r, PetscReal *volume_m3)
+{
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Allreduce(&r->fixed_m3, volume_m3, 1, MPIU_REAL, MPI_SUM, r->grid->comm));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

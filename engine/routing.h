@@ -60,5 +60,11 @@ PETSC_EXTERN PetscErrorCode SbRoutingCheckpointRegister(SbRouting routing, SbChe
 /* The reservoir's stage (m) and release over the last step (m³/s); has = PETSC_FALSE (and zeros)
    when the mesh has no reservoir or it is switched off. Same values on every rank. */
 PETSC_EXTERN PetscErrorCode SbRoutingGetReservoir(SbRouting routing, PetscBool *has, PetscReal *stage_m, PetscReal *release_m3_s);
+/* Collective. A boundary of prescribed depth, for verification cases such as the moving front of
+   de Almeida et al. (2012): cell (row, col) is set to depth_m now and reset to it after every
+   SbRoutingStep, until called again with a new depth. The water the hold adds (or removes) is
+   not in the state's budget; SbRoutingFixedVolume returns it (m³, whole grid, every rank). */
+PETSC_EXTERN PetscErrorCode SbRoutingSetFixedDepth(SbRouting routing, PetscInt row, PetscInt col, PetscReal depth_m);
+PETSC_EXTERN PetscErrorCode SbRoutingFixedVolume(SbRouting routing, PetscReal *volume_m3);
 
 #endif

@@ -81,6 +81,12 @@ struct _p_SbRouting {
   PetscReal *gauge_step_v, *gauge_q, *gauge_v;
   PetscInt  *gauge_k; /* index in the owned block, -1 if not owned */
 
+  /* Cells of prescribed depth owned by this rank (SbRoutingSetFixedDepth): index in the owned
+     block, depth (m); the volume the hold has added on this rank (m³). */
+  PetscInt   nfixed;
+  PetscInt  *fixed_k;
+  PetscReal *fixed_h, fixed_m3;
+
   PetscLogEvent ev_flux, ev_continuity, ev_solve, ev_reservoir;
 };
 

@@ -107,7 +107,7 @@ static PetscErrorCode StableDt_LI(SbRouting r, PetscReal *dt)
   SbRoutingLI  *li = (SbRoutingLI *)r->data;
   SbGrid       *g  = r->grid;
   const SbCell *x;
-  PetscReal     dmax = 0;
+  PetscReal     smax = 0;
 
   PetscFunctionBeginUser;
   PetscCall(VecGetArrayRead(r->state->X, (const PetscScalar **)&x));
@@ -115,19 +115,28 @@ static PetscErrorCode StableDt_LI(SbRouting r, PetscReal *dt)
     const PetscInt base = (g->ys + j - li->L.gys) * li->L.gxm + (g->xs - li->L.gxs);
 
     for (PetscInt i = 0; i < g->xm; i++) {
-      const PetscReal h = x[j * g->xm + i].h;
-      const PetscInt  k = base + i;
+      const SbCell  *c = &x[j * g->xm + i];
+      const PetscInt k = base + i;
 
-      /* A NaN or negative depth makes the maximum infinite on every rank (the comparison is false
+      /* A NaN or negative depth makes the maximum the largest real on every rank (the comparison is false
          for NaN), so the step becomes zero and the time loop names the cell. */
-      if (!(h >= 0)) dmax = PETSC_INFINITY;
-      else if ((li->L.flags[k] & (SB_CELL_ACTIVE | SB_CELL_POOL)) == SB_CELL_ACTIVE) dmax = PetscMax(dmax, SbFlowDepth(&li->L, k, h));
+      if (!(c->h >= 0)) smax = PETSC_MAX_REAL;
+      else if ((li->L.flags[k] & (SB_CELL_ACTIVE | SB_CELL_POOL)) == SB_CELL_ACTIVE && c->h > 0) {
+        /* Fastest characteristic |u| + sqrt(g d): the flow speed of the cell's east and south faces
+           (q over the cell-mean depth) counts as well as the gravity wave, for steep shallow flow is
+           supercritical (u > sqrt(g d)), where the step of Bates et al. (eq. 12) lets the explicit
+           outlet and face updates overshoot and the flow break into oscillations. */
+        const PetscReal u = c->h > r->depth_threshold ? PetscMax(PetscAbsReal(c->qx), PetscAbsReal(c->qy)) / c->h : 0.0;
+
+        smax = PetscMax(smax, PetscSqrtReal(SB_GRAVITY * SbFlowDepth(&li->L, k, c->h)) + u);
+      }
     }
   }
   PetscCall(VecRestoreArrayRead(r->state->X, (const PetscScalar **)&x));
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &dmax, 1, MPIU_REAL, MPI_MAX, g->comm));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &smax, 1, MPIU_REAL, MPI_MAX, g->comm));
   *dt = r->max_dt;
-  if (dmax > 0) *dt = PetscMin(*dt, r->cfl * r->min_spacing_m / PetscSqrtReal(SB_GRAVITY * dmax));
+  if (smax >= PETSC_MAX_REAL) *dt = 0.0;
+  else if (smax > 0) *dt = PetscMin(*dt, r->cfl * r->min_spacing_m / smax);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -218,8 +227,25 @@ static PetscErrorCode Step_LI(SbRouting r, PetscReal dt)
       if (L->flags[k] & SB_CELL_ACTIVE) {
         const PetscReal h = xl[j][i].h;
 
-        if (i + 1 < g->nx) qe = FaceQ(r, L, k, k + 1, h, xl[j][i + 1].h, xl[j][i].qx, i > 0 ? xl[j][i - 1].qx : 0.0, xl[j][i + 1].qx, (L->flags[k] & SB_CELL_LINK_E) ? PETSC_TRUE : PETSC_FALSE, g->dx_m[j], g->dy_m, dt);
-        if (j + 1 < g->ny) qs = FaceQ(r, L, k, k + gxm, h, xl[j + 1][i].h, xl[j][i].qy, j > 0 ? xl[j - 1][i].qy : 0.0, xl[j + 1][i].qy, (L->flags[k] & SB_CELL_LINK_S) ? PETSC_TRUE : PETSC_FALSE, g->dy_m, ls, dt);
+        /* The neighbouring faces of the q-centred term; where one is a wall (grid edge or inactive
+           cell), the face's own discharge stands for it (zero gradient, as the open boundaries of
+           de Almeida et al. 2012 and Landlab's OverlandFlow): a zero there would damp the face by
+           (1 - theta)/2 every step, which starves an inflow boundary (the moving-front test,
+           tests/unit/test_routing_verify.c) and a face beside a wall in general. */
+        if (i + 1 < g->nx) {
+          const PetscReal q  = xl[j][i].qx;
+          const PetscReal qm = (i > 0 && (L->flags[k - 1] & SB_CELL_ACTIVE)) ? xl[j][i - 1].qx : q;
+          const PetscReal qp = (i + 2 < g->nx && (L->flags[k + 2] & SB_CELL_ACTIVE)) ? xl[j][i + 1].qx : q;
+
+          qe = FaceQ(r, L, k, k + 1, h, xl[j][i + 1].h, q, qm, qp, (L->flags[k] & SB_CELL_LINK_E) ? PETSC_TRUE : PETSC_FALSE, g->dx_m[j], g->dy_m, dt);
+        }
+        if (j + 1 < g->ny) {
+          const PetscReal q  = xl[j][i].qy;
+          const PetscReal qm = (j > 0 && (L->flags[k - gxm] & SB_CELL_ACTIVE)) ? xl[j - 1][i].qy : q;
+          const PetscReal qp = (j + 2 < g->ny && (L->flags[k + 2 * gxm] & SB_CELL_ACTIVE)) ? xl[j + 1][i].qy : q;
+
+          qs = FaceQ(r, L, k, k + gxm, h, xl[j + 1][i].h, q, qm, qp, (L->flags[k] & SB_CELL_LINK_S) ? PETSC_TRUE : PETSC_FALSE, g->dy_m, ls, dt);
+        }
       }
       li->qe[k] = qe;
       li->qs[k] = qs;

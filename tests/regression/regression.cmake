@@ -146,6 +146,14 @@ set_tests_properties(compare.figures PROPERTIES FIXTURES_REQUIRED "storm_np1;sto
 sb_test(bad.figures_of_a_mesh bad ${SB_RUNCASE} --expect-error --timeout 60 --fail-substr "--figures needs result files" -- ${SB_EXE} compare ${SB_REG}/synth2km.h5 --figures ${SB_REG}/figures_bad)
 set_tests_properties(bad.figures_of_a_mesh PROPERTIES FIXTURES_REQUIRED synth2km)
 
+# Surface routing verification (docs/routing.md): V-catchment, kinematic plane and moving front,
+# both schemes, at 2 and 4 ranks (1 rank: unit.test_routing_verify); each case is also run on rank
+# 0 alone and the two must agree to round-off.
+foreach(np 2 4)
+  sb_test(routing.verify_np${np} mpi ${SB_RUNCASE} --np ${np} -- $<TARGET_FILE:test_routing_verify> -dw_plane false)
+  set_tests_properties(routing.verify_np${np} PROPERTIES PROCESSORS ${np})
+endforeach()
+
 # Annual assessment (docs/assessment.md): D8 flow-path operations, IC, SDR and sediment export at
 # 1, 2 and 4 ranks against a serial reference to 1e-12; the assessment scenario on the 2 km basin.
 foreach(np 1 2 4)
