@@ -212,7 +212,7 @@ PetscErrorCode SbAssessmentCreate(SbGrid *g, const SbScenario *sc, SbAssessment 
 
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&a));
-  *out      = NULL;
+  *out      = a; /* the caller's SbAssessmentDestroy frees what was made if a step below fails */
   a->grid   = g;
   a->sc     = sc;
   a->tolerance = sc->as_tolerance_t_km2_a;
@@ -250,7 +250,6 @@ PetscErrorCode SbAssessmentCreate(SbGrid *g, const SbScenario *sc, SbAssessment 
   PetscCall(VecDuplicate(a->landuse, &a->passing));
   PetscCall(PetscCalloc1(g->nregions + 1, &a->stats));
   PetscCall(PetscCalloc1(g->ngauges + 1, &a->gauge_t_a));
-  *out = a;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

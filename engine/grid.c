@@ -118,77 +118,99 @@ static herr_t CollectName(hid_t loc, const char *name, const H5L_info_t *info, v
   return 0;
 }
 
-static PetscErrorCode ReadGauges(SbGrid *g, hid_t file)
+/* The gauges named in l (members of group grp), checked against the grid. */
+static PetscErrorCode ReadGaugeEntries(SbGrid *g, hid_t grp, const NameList *l)
 {
-  hid_t    grp;
-  H5G_info_t info;
-  NameList l;
-
   PetscFunctionBeginUser;
-  PetscCheck(H5Lexists(file, "gauges", H5P_DEFAULT) > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /gauges: missing group", g->path);
-  SbCallHDF5(grp = H5Gopen2(file, "gauges", H5P_DEFAULT));
-  SbCallHDF5(H5Gget_info(grp, &info));
-  l.n    = 0;
-  l.cap  = (PetscInt)info.nlinks;
-  PetscCall(PetscMalloc1(info.nlinks > 0 ? info.nlinks : 1, &l.names));
-  SbCallHDF5(H5Literate(grp, H5_INDEX_NAME, H5_ITER_INC, NULL, CollectName, &l));
-  g->ngauges = l.n;
-  PetscCall(PetscCalloc1(l.n > 0 ? l.n : 1, &g->gauges));
-  for (PetscInt k = 0; k < l.n; k++) {
+  g->ngauges = l->n;
+  PetscCall(PetscCalloc1(l->n > 0 ? l->n : 1, &g->gauges));
+  for (PetscInt k = 0; k < l->n; k++) {
     hid_t     gg;
     long long row, col;
     double    area;
     char      where[PETSC_MAX_PATH_LEN + 80];
 
-    PetscCall(PetscSNPrintf(where, sizeof(where), "%s: /gauges/%s", g->path, l.names[k]));
-    SbCallHDF5(gg = H5Gopen2(grp, l.names[k], H5P_DEFAULT));
+    PetscCall(PetscSNPrintf(where, sizeof(where), "%s: /gauges/%s", g->path, l->names[k]));
+    SbCallHDF5(gg = H5Gopen2(grp, l->names[k], H5P_DEFAULT));
     PetscCall(SbH5ReadAttrInt(gg, where, "row", &row));
     PetscCall(SbH5ReadAttrInt(gg, where, "col", &col));
     PetscCall(SbH5ReadAttrDouble(gg, where, "upstream_area_m2", &area));
     SbCallHDF5(H5Gclose(gg));
     PetscCheck(row >= 0 && row < g->ny && col >= 0 && col < g->nx, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: row, col: gauge outside the %" PetscInt_FMT " x %" PetscInt_FMT " grid", where, g->nx, g->ny);
-    PetscCall(PetscStrncpy(g->gauges[k].name, l.names[k], SB_MAX_NAME));
+    PetscCall(PetscStrncpy(g->gauges[k].name, l->names[k], SB_MAX_NAME));
     g->gauges[k].row              = (PetscInt)row;
     g->gauges[k].col              = (PetscInt)col;
     g->gauges[k].upstream_area_m2 = area;
   }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Open group name of file and list its members; the caller frees l->names and closes *grp. */
+static PetscErrorCode ListGroup(hid_t file, const char *name, hid_t *grp, NameList *l)
+{
+  H5G_info_t info;
+
+  PetscFunctionBeginUser;
+  SbCallHDF5(*grp = H5Gopen2(file, name, H5P_DEFAULT));
+  SbCallHDF5(H5Gget_info(*grp, &info));
+  l->n   = 0;
+  l->cap = (PetscInt)info.nlinks;
+  PetscCall(PetscMalloc1(info.nlinks > 0 ? info.nlinks : 1, &l->names));
+  SbCallHDF5(H5Literate(*grp, H5_INDEX_NAME, H5_ITER_INC, NULL, CollectName, l));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Read group name of file member by member with entries(); the name list and the group are
+   released on the error path too (no leak under LSan). */
+static PetscErrorCode ReadGroup(SbGrid *g, hid_t file, const char *name, PetscErrorCode (*entries)(SbGrid *, hid_t, const NameList *))
+{
+  hid_t          grp = H5I_INVALID_HID;
+  NameList       l   = {0, 0, NULL};
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  ierr = ListGroup(file, name, &grp, &l);
+  if (!ierr) ierr = entries(g, grp, &l);
   PetscCall(PetscFree(l.names));
-  SbCallHDF5(H5Gclose(grp));
+  if (grp != H5I_INVALID_HID) SbCallHDF5(H5Gclose(grp));
+  PetscCall(ierr);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode ReadGauges(SbGrid *g, hid_t file)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(H5Lexists(file, "gauges", H5P_DEFAULT) > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /gauges: missing group", g->path);
+  PetscCall(ReadGroup(g, file, "gauges", ReadGaugeEntries));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode ReadRegionEntries(SbGrid *g, hid_t grp, const NameList *l)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(l->n <= 16, PETSC_COMM_SELF, PETSC_ERR_SUP, "%s: /regions: at most 16 regions are supported, found %" PetscInt_FMT, g->path, l->n);
+  if (l->n > 0) g->nregions = l->n;
+  for (PetscInt k = 0; k < l->n; k++) {
+    hid_t     gg;
+    long long id;
+    char      where[PETSC_MAX_PATH_LEN + 80];
+
+    PetscCall(PetscSNPrintf(where, sizeof(where), "%s: /regions/%s", g->path, l->names[k]));
+    SbCallHDF5(gg = H5Gopen2(grp, l->names[k], H5P_DEFAULT));
+    PetscCall(SbH5ReadAttrInt(gg, where, "id", &id));
+    SbCallHDF5(H5Gclose(gg));
+    PetscCheck(id >= 1 && id <= l->n, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: id: expected 1..%" PetscInt_FMT ", got %lld", where, l->n, id);
+    PetscCall(PetscStrncpy(g->region_names[id - 1], l->names[k], SB_MAX_NAME));
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 static PetscErrorCode ReadRegions(SbGrid *g, hid_t file)
 {
-  hid_t    grp;
-  H5G_info_t info;
-  NameList l;
-
   PetscFunctionBeginUser;
   g->nregions = 1;
   PetscCall(PetscStrncpy(g->region_names[0], "basin", SB_MAX_NAME));
-  if (H5Lexists(file, "regions", H5P_DEFAULT) <= 0) PetscFunctionReturn(PETSC_SUCCESS);
-  SbCallHDF5(grp = H5Gopen2(file, "regions", H5P_DEFAULT));
-  SbCallHDF5(H5Gget_info(grp, &info));
-  l.n   = 0;
-  l.cap = (PetscInt)info.nlinks;
-  PetscCall(PetscMalloc1(info.nlinks > 0 ? info.nlinks : 1, &l.names));
-  SbCallHDF5(H5Literate(grp, H5_INDEX_NAME, H5_ITER_INC, NULL, CollectName, &l));
-  PetscCheck(l.n <= 16, PETSC_COMM_SELF, PETSC_ERR_SUP, "%s: /regions: at most 16 regions are supported, found %" PetscInt_FMT, g->path, l.n);
-  if (l.n > 0) g->nregions = l.n;
-  for (PetscInt k = 0; k < l.n; k++) {
-    hid_t     gg;
-    long long id;
-    char      where[PETSC_MAX_PATH_LEN + 80];
-
-    PetscCall(PetscSNPrintf(where, sizeof(where), "%s: /regions/%s", g->path, l.names[k]));
-    SbCallHDF5(gg = H5Gopen2(grp, l.names[k], H5P_DEFAULT));
-    PetscCall(SbH5ReadAttrInt(gg, where, "id", &id));
-    SbCallHDF5(H5Gclose(gg));
-    PetscCheck(id >= 1 && id <= l.n, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: id: expected 1..%" PetscInt_FMT ", got %lld", where, l.n, id);
-    PetscCall(PetscStrncpy(g->region_names[id - 1], l.names[k], SB_MAX_NAME));
-  }
-  PetscCall(PetscFree(l.names));
-  SbCallHDF5(H5Gclose(grp));
+  if (H5Lexists(file, "regions", H5P_DEFAULT) > 0) PetscCall(ReadGroup(g, file, "regions", ReadRegionEntries));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -316,29 +338,22 @@ static PetscErrorCode ValidateFields(SbGrid *g)
   }
 }
 
-PetscErrorCode SbGridCreate(MPI_Comm comm, const char *path, SbGrid **grid)
+/* Everything of the grid that comes from the open mesh file; on an error, what was made is in g
+   (freed by SbGridDestroy) and the caller closes the file. */
+static PetscErrorCode ReadMesh(SbGrid *g, hid_t file)
 {
-  SbGrid     *g;
-  hid_t       fapl, file;
+  const char *path = g->path;
+  MPI_Comm    comm = g->comm;
   PetscMPIInt size, rank;
   long long   nx, ny, geo;
   double      v;
   PetscInt    m, n, *lx, *ly, *rowc, *colc, r0, r1, nr;
   double     *buf;
-  PetscInt64  local[2], global[2];
+  PetscErrorCode ierr;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCall(CheckMeshFile(comm, path));
-  PetscCall(PetscNew(&g));
-  g->comm = comm;
-  PetscCall(PetscStrncpy(g->path, path, sizeof(g->path)));
-
-  SbCallHDF5(fapl = H5Pcreate(H5P_FILE_ACCESS));
-  SbCallHDF5(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL));
-  SbCallHDF5(file = H5Fopen(path, H5F_ACC_RDONLY, fapl));
-  SbCallHDF5(H5Pclose(fapl));
 
   PetscCall(SbH5ReadAttrInt(file, path, "nx", &nx));
   PetscCall(SbH5ReadAttrInt(file, path, "ny", &ny));
@@ -364,14 +379,16 @@ PetscErrorCode SbGridCreate(MPI_Comm comm, const char *path, SbGrid **grid)
   r1 = (g->ny * (rank + 1)) / size;
   nr = r1 - r0;
   PetscCall(PetscMalloc1(nr * g->nx + 1, &buf));
-  PetscCall(ReadBlock(file, path, "mask", r0, nr, 0, nr > 0 ? g->nx : 0, buf));
-  for (PetscInt r = 0; r < nr; r++)
+  ierr = ReadBlock(file, path, "mask", r0, nr, 0, nr > 0 ? g->nx : 0, buf);
+  for (PetscInt r = 0; r < nr && !ierr; r++)
     for (PetscInt c = 0; c < g->nx; c++)
       if (buf[r * g->nx + c] != 0) {
         rowc[r0 + r]++;
         colc[c]++;
       }
   PetscCall(PetscFree(buf));
+  if (ierr) PetscCall(PetscFree2(rowc, colc));
+  PetscCall(ierr);
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, rowc, (int)g->ny, MPIU_INT, MPI_SUM, comm));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, colc, (int)g->nx, MPIU_INT, MPI_SUM, comm));
 
@@ -408,6 +425,37 @@ PetscErrorCode SbGridCreate(MPI_Comm comm, const char *path, SbGrid **grid)
   PetscCall(ReadField(g, file, "landuse", &g->landuse));
   PetscCall(ReadGauges(g, file));
   PetscCall(ReadRegions(g, file));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbGridCreate(MPI_Comm comm, const char *path, SbGrid **grid)
+{
+  SbGrid        *g;
+  hid_t          fapl, file;
+  PetscMPIInt    size;
+  PetscInt64     local[2], global[2];
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  *grid = NULL;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(CheckMeshFile(comm, path));
+  PetscCall(PetscNew(&g));
+  *grid   = g; /* the caller's SbGridDestroy frees what was made if a step below fails */
+  g->comm = comm;
+  PetscCall(PetscStrncpy(g->path, path, sizeof(g->path)));
+
+  SbCallHDF5(fapl = H5Pcreate(H5P_FILE_ACCESS));
+  SbCallHDF5(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL));
+  SbCallHDF5(file = H5Fopen(path, H5F_ACC_RDONLY, fapl));
+  SbCallHDF5(H5Pclose(fapl));
+  ierr = ReadMesh(g, file);
+  if (ierr) {
+    /* the read errors are the same on every rank, so the close stays collective; objects the
+       failed read left open make it fail, which is not the error to report */
+    H5E_BEGIN_TRY { H5Fclose(file); } H5E_END_TRY;
+    PetscCall(ierr);
+  }
   SbCallHDF5(H5Fclose(file));
 
   PetscCall(ValidateFields(g));
@@ -435,7 +483,6 @@ PetscErrorCode SbGridCreate(MPI_Comm comm, const char *path, SbGrid **grid)
     g->load_imbalance = global[0] > 0 ? (PetscReal)global[1] / ((PetscReal)global[0] / size) - 1.0 : 0.0;
   }
   PetscCheck(g->nactive > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /mask: no active cells", path);
-  *grid = g;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

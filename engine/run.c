@@ -32,6 +32,8 @@ typedef struct {
   char         ck_path[PETSC_MAX_PATH_LEN];
   PetscReal    t, next_out, storage_initial_m3;
   PetscReal    vertical_initial_m3[3]; /* canopy, soil, groundwater storage at the start of the run */
+  PetscReal   *gauge_q;                /* [ngauges + 1] discharge per gauge over the last step, m³/s */
+  PetscReal   *gauge_volume_m3;        /* [ngauges + 1] volume through each gauge, for the budget */
   PetscInt     steps;
 } SbRunCtx;
 
@@ -123,7 +125,7 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
 
   PetscFunctionBeginUser;
   PetscCall(PetscTime(&wall0));
-  PetscCall(PetscCalloc1(g->ngauges + 1, &q));
+  q = c->gauge_q; /* freed by SbRun, also when a step fails */
   PetscCall(SbGridFindGauge(g, "outlet", &outlet));
   /* Fault injection for the tests (tests/regression/signal_test.py): a NaN depth at row 0, col 0
      before step N. */
@@ -269,7 +271,6 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
 
     b->relative_error = residual / scale;
   }
-  PetscCall(PetscFree(q));
   *nsteps = steps;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -318,7 +319,8 @@ static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx
   PetscCall(PetscLogStagePop());
 
   PetscCall(PetscLogStagePush(st_loop));
-  PetscCall(PetscCalloc1(c->grid->ngauges + 1, &b.gauge_volume_m3));
+  PetscCall(PetscCalloc2(c->grid->ngauges + 1, &c->gauge_q, c->grid->ngauges + 1, &c->gauge_volume_m3));
+  b.gauge_volume_m3 = c->gauge_volume_m3;
   /* "mode": "assessment" runs the annual assessment alone. When runs span years, the assessment of
      each simulated year goes here (SbAssessmentRun per year); today it runs once, after the loop. */
   if (c->sc->mode != SB_MODE_ASSESSMENT) PetscCall(TimeLoop(c, opts, &steps, &b));
@@ -341,7 +343,6 @@ static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx
   PetscCall(PetscLogStagePop());
   PetscCall(PetscPrintf(comm, "wrote %s: %" PetscInt_FMT " steps, rain %.6e m3, infiltration %.6e m3, outflow %.6e m3, storage change %.6e m3, relative error %.2e, %.2f s\n", result, steps, (double)b.rain_m3, (double)b.infiltration_m3, (double)b.outflow_m3, (double)(b.storage_final_m3 - b.storage_initial_m3), (double)b.relative_error, (double)(w1 - w0)));
   PetscCall(PetscPrintf(comm, "  evapotranspiration %.6e m3 (canopy %.6e, soil %.6e), percolation %.6e m3, baseflow %.6e m3, groundwater change %.6e m3\n", (double)(b.canopy_evaporation_m3 + b.soil_et_m3), (double)b.canopy_evaporation_m3, (double)b.soil_et_m3, (double)b.percolation_m3, (double)b.baseflow_m3, (double)(b.groundwater_final_m3 - b.groundwater_initial_m3)));
-  PetscCall(PetscFree(b.gauge_volume_m3));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -355,6 +356,7 @@ PetscErrorCode SbRun(MPI_Comm comm, const SbRunOptions *opts)
   /* Never leave a half-written result behind. */
   if (ierr) PetscCall(SbOutputAbort(&c.out));
   else PetscCall(SbOutputDestroy(&c.out));
+  PetscCall(PetscFree2(c.gauge_q, c.gauge_volume_m3));
   PetscCall(SbCheckpointDestroy(&c.ck));
   PetscCall(SbRoutingDestroy(&c.routing));
   PetscCall(SbInfiltrationDestroy(&c.infiltration));

@@ -65,13 +65,42 @@ def wait_for_progress(p):
     return False
 
 
+def rank_pids(p):
+    """The shuibao processes started under mpiexec p (its descendants running the executable)."""
+    children = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                cmd = f.read().split(b"\0")
+        except OSError:
+            continue
+        children.setdefault(ppid, []).append((int(d), cmd))
+    found, todo = [], [p.pid]
+    while todo:
+        for pid, cmd in children.get(todo.pop(), []):
+            todo.append(pid)
+            if cmd and os.path.basename(cmd[0].decode(errors="replace")) == os.path.basename(exe):
+                found.append(pid)
+    return sorted(found)
+
+
 for sig in (signal.SIGTERM, signal.SIGINT):
     out = os.path.join(work, f"signal_{sig.name}.h5")
     ckpt = out[:-3] + ".ckpt.h5"
     remove(out, out + ".partial", out[:-3] + ".xmf", out[:-3] + ".xmf.partial", ckpt, ckpt + ".partial")
     p = start(out)
     check(wait_for_progress(p), f"{sig.name}: the run reached its time loop")
-    p.send_signal(sig)  # mpiexec forwards SIGINT/SIGTERM to the ranks
+    # The signal goes to every rank, as a batch system's cancel does: sent to mpiexec, Open MPI
+    # forwards it but kills the ranks 1 s later (odls_base_sigkill_timeout, docs/reliability.md),
+    # which a checkpoint write on a loaded machine or under AddressSanitizer can outlast.
+    ranks = rank_pids(p)
+    check(len(ranks) == 2, f"{sig.name}: found the 2 rank processes ({ranks})")
+    for pid in ranks:
+        os.kill(pid, sig)
     try:
         _, err = p.communicate(timeout=60)
     except subprocess.TimeoutExpired:
