@@ -551,6 +551,12 @@ static PetscBool ParseItem(SbMCheck *ck, SbMeasures m, const SbScenario *sc, Pet
       DirName(file, dir, sizeof(dir));
       if (s[0] == '/') snprintf(mask_path, nmask, "%s", s);
       else if ((size_t)snprintf(mask_path, nmask, "%s/%s", dir, s) >= nmask) return Fail(ck, file, epath, "expected a shorter path");
+      {
+        FILE *fp = fopen(mask_path, "r");
+
+        if (!fp) return Fail(ck, file, epath, "cannot read \"%s\" (an ESRI ASCII raster on the mesh's grid expected)", mask_path);
+        fclose(fp);
+      }
     }
   }
   /* amount */

@@ -276,6 +276,15 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* A log stage by name, registered once per process (an ensemble runs several scenarios in turn). */
+static PetscErrorCode Stage(const char *name, PetscLogStage *st)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogStageGetId(name, st));
+  if (*st < 0) PetscCall(PetscLogStageRegister(name, st));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx *c)
 {
   PetscLogStage  st_setup, st_loop, st_out;
@@ -289,9 +298,9 @@ static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCall(PetscTime(&w0));
-  PetscCall(PetscLogStageRegister("Setup", &st_setup));
-  PetscCall(PetscLogStageRegister("TimeLoop", &st_loop));
-  PetscCall(PetscLogStageRegister("Output", &st_out));
+  PetscCall(Stage("Setup", &st_setup));
+  PetscCall(Stage("TimeLoop", &st_loop));
+  PetscCall(Stage("Output", &st_out));
 
   PetscCall(PetscLogStagePush(st_setup));
   PetscCall(SbScenarioLoad(comm, opts->scenario, &c->sc));
