@@ -25,6 +25,9 @@ struct _p_SbAssessment {
   SbAssessmentStats   *stats; /* [nregions + 1], 0 = basin */
   PetscReal           *gauge_t_a, reservoir_t_a;
   PetscLogEvent        ev_csle, ev_stats;
+  SbMeasures           measures;  /* or NULL; not owned */
+  Vec                  A0, passing0; /* untreated soil loss and passing sediment (with measures) */
+  PetscReal            (*targets)[2]; /* [nregions + 1] targets for 2025, 2035; 0 = basin */
 };
 
 PetscErrorCode SbAssessmentClass(PetscReal A, PetscReal tolerance, PetscInt *cls)
@@ -250,6 +253,8 @@ PetscErrorCode SbAssessmentCreate(SbGrid *g, const SbScenario *sc, SbAssessment 
   PetscCall(VecDuplicate(a->landuse, &a->passing));
   PetscCall(PetscCalloc1(g->nregions + 1, &a->stats));
   PetscCall(PetscCalloc1(g->ngauges + 1, &a->gauge_t_a));
+  PetscCall(PetscMalloc1(g->nregions + 1, &a->targets));
+  for (PetscInt id = 0; id <= g->nregions; id++) a->targets[id][0] = a->target[0], a->targets[id][1] = a->target[1];
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -318,9 +323,15 @@ PetscErrorCode SbAssessmentRun(SbAssessment a)
   PetscCall(PetscLogEventBegin(a->ev_stats, 0, 0, 0, 0));
   PetscCall(Statistics(a));
   PetscCall(PetscLogEventEnd(a->ev_stats, 0, 0, 0, 0));
-  /* No cell traps sediment yet: check dams and the reservoir's trap efficiency come with a later
-     issue and enter here as the `trap` vector of SbConnectivityCompute. */
-  PetscCall(SbConnectivityCompute(g, a->d8, &a->conn, a->W, a->tan_slope, a->A, a->landuse, NULL, a->ic, a->sdr, a->exported, a->passing));
+  /* Cells that trap sediment: check dams of the treatment measures (SbAssessmentApplyMeasures); the
+     reservoir's trap efficiency enters here too when it comes. */
+  {
+    Vec trap = NULL;
+
+    PetscCall(SbMeasuresGetFields(a->measures, NULL, &trap, NULL, NULL, NULL));
+    PetscCall(SbConnectivityCompute(g, a->d8, &a->conn, a->W, a->tan_slope, a->A, a->landuse, trap, a->ic, a->sdr, a->exported, a->passing));
+  }
+  if (a->A0) PetscCall(SbMeasuresReport(a->measures, a->A0, a->A, a->passing));
   for (PetscInt k = 0; k < g->ngauges; k++) PetscCall(SbConnectivityValueAt(g, a->passing, g->gauges[k].row, g->gauges[k].col, &a->gauge_t_a[k]));
   PetscCall(SbConnectivityIntoWater(g, a->d8, a->landuse, a->exported, &a->reservoir_t_a));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -379,7 +390,7 @@ PetscErrorCode SbAssessmentWrite(SbAssessment a, SbOutput out)
   PetscCall(SbOutputGetFile(out, &file));
   PetscCall(OpenOrCreate(file, "summary", &sum));
   PetscCall(OpenOrCreate(sum, "basin", &grp));
-  PetscCall(WriteStats(grp, &a->stats[0], a->tolerance, a->target));
+  PetscCall(WriteStats(grp, &a->stats[0], a->tolerance, a->targets[0]));
   PetscCall(SbH5WriteAttrDouble(grp, "rainfall_erosivity_mj_mm_ha_h_a", a->csle.r));
   PetscCall(SbH5WriteAttrString(grp, "rainfall_erosivity_source", a->r_source));
   PetscCall(SbH5WriteAttrDouble(grp, "tolerance_t_km2_a", a->tolerance));
@@ -389,7 +400,7 @@ PetscErrorCode SbAssessmentWrite(SbAssessment a, SbOutput out)
   for (PetscInt r = 1; r <= g->nregions; r++) {
     PetscCall(OpenOrCreate(grp, g->region_names[r - 1], &sub));
     PetscCall(SbH5WriteAttrInt(sub, "id", (long long)r));
-    PetscCall(WriteStats(sub, &a->stats[r], a->tolerance, a->target));
+    PetscCall(WriteStats(sub, &a->stats[r], a->tolerance, a->targets[r]));
     SbCallHDF5(H5Gclose(sub));
   }
   SbCallHDF5(H5Gclose(grp));
@@ -401,6 +412,29 @@ PetscErrorCode SbAssessmentWrite(SbAssessment a, SbOutput out)
   }
   SbCallHDF5(H5Gclose(grp));
   SbCallHDF5(H5Gclose(sum));
+  if (a->measures) PetscCall(SbMeasuresWrite(a->measures, out));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbAssessmentApplyMeasures(SbAssessment a, SbMeasures m)
+{
+  SbGrid  *g = a->grid;
+  PetscInt n;
+
+  PetscFunctionBeginUser;
+  a->measures = m;
+  for (PetscInt id = 0; id <= g->nregions; id++) PetscCall(SbMeasuresGetTargets(m, id, a->target, a->targets[id]));
+  PetscCall(SbMeasuresGetCount(m, &n));
+  if (n == 0) PetscFunctionReturn(PETSC_SUCCESS);
+  /* the untreated state: soil loss and the sediment passing each cell */
+  PetscCall(SbCsleCompute(g, a->d8, &a->csle, a->landuse, g->soil, a->A, a->W, a->tan_slope, a->lambda, a->LS));
+  PetscCall(SbConnectivityCompute(g, a->d8, &a->conn, a->W, a->tan_slope, a->A, a->landuse, NULL, a->ic, a->sdr, a->exported, a->passing));
+  PetscCall(VecDuplicate(a->A, &a->A0));
+  PetscCall(VecCopy(a->A, a->A0));
+  PetscCall(VecDuplicate(a->passing, &a->passing0));
+  PetscCall(VecCopy(a->passing, a->passing0));
+  PetscCall(SbMeasuresSelect(m, a->d8, &a->csle.tables, a->landuse, a->tan_slope, a->A0, a->passing0));
+  PetscCall(SbMeasuresGetFields(m, &a->csle.w_map, NULL, NULL, NULL, NULL));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -463,6 +497,9 @@ PetscErrorCode SbAssessmentDestroy(SbAssessment *out)
   PetscCall(VecDestroy(&a->passing));
   PetscCall(PetscFree(a->stats));
   PetscCall(PetscFree(a->gauge_t_a));
+  PetscCall(PetscFree(a->targets));
+  PetscCall(VecDestroy(&a->A0));
+  PetscCall(VecDestroy(&a->passing0));
   PetscCall(PetscFree(*out));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -9,6 +9,7 @@
 #include "output.h"
 #include "csle.h"
 #include "connectivity.h"
+#include "measures.h"
 
 /* SL 190-2007 classes, 1-based as in /maps/erosion_class (0 = outside the basin). */
 #define SB_EROSION_CLASSES 6
@@ -44,6 +45,10 @@ PETSC_EXTERN PetscErrorCode SbAssessmentGetSediment(SbAssessment a, const PetscR
 /* Maps (global vectors on grid->da, owned by a): soil loss t·km⁻²·a⁻¹, class, IC, SDR, export t/a,
    passing sediment t/a, W = B·E·T, land use. Any may be NULL. */
 PETSC_EXTERN PetscErrorCode SbAssessmentGetMaps(SbAssessment a, Vec *A, Vec *cls, Vec *ic, Vec *sdr, Vec *export_t_a, Vec *passing_t_a, Vec *W, Vec *landuse);
+/* Collective. Treatment measures (measures.c): the untreated soil loss and sediment passing each
+   cell, then the measures placed on cells; from then on the assessment uses their W and trapping,
+   and the conservation-rate targets of the scenario's "targets". m stays the caller's. */
+PETSC_EXTERN PetscErrorCode SbAssessmentApplyMeasures(SbAssessment a, SbMeasures m);
 PETSC_EXTERN PetscErrorCode SbAssessmentDestroy(SbAssessment *a);
 
 #endif

@@ -38,6 +38,7 @@ static const char *usage_main =
   "  mesh synth    write the built-in synthetic Danjiangkou-like basin to mesh.h5\n"
   "  mesh build    build mesh.h5 from ESRI ASCII rasters (DEM, mask, regions, land use, soil, gauges)\n"
   "  run           run a scenario (mpiexec -n N shuibao run scenario.json) and write result.h5\n"
+  "  ensemble      run several scenarios at once, each on its share of the ranks\n"
   "  compare       list and compare result files\n"
   "  scenario      check a scenario file, or print the scenario reference\n"
   "\n"
@@ -93,6 +94,17 @@ static const char *usage_run =
   "  --restart FILE      continue from a checkpoint of the same mesh and scenario (the scenario may\n"
   "                      have a longer time.duration_h, another name or output.file)\n"
   "  -log_view           PETSc's profile of where time went (stages Setup, TimeLoop, Output)\n";
+
+static const char *usage_ensemble =
+  "usage: mpiexec -n N shuibao ensemble A.json B.json ... [-o DIR] [--mesh mesh.h5] [--quiet] [PETSc options]\n"
+  "\n"
+  "Runs the scenarios concurrently: the ranks are split into min(N, scenarios) groups as evenly as\n"
+  "possible (MPI_Comm_split), group g runs scenarios g, g + groups, ... Each result is the one a\n"
+  "separate `shuibao run` would write (results do not depend on the rank count). See docs/measures.md.\n"
+  "\n"
+  "  -o, --output DIR    write DIR/<scenario file name without .json>.h5 (default: each scenario's output.file)\n"
+  "  --mesh FILE         mesh file for every scenario (default: each scenario's \"mesh\")\n"
+  "  --quiet             no progress lines\n";
 
 static const char *usage_compare =
   "usage: shuibao compare FILE.h5 [FILE.h5 ...] [--format md|csv|json] [--figures DIR]\n"
@@ -298,6 +310,76 @@ static PetscErrorCode CmdRun(MPI_Comm comm, SbArgs *a)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Scenarios on sub-communicators: one group of ranks per scenario (or several scenarios, one after
+   another, per group when there are fewer ranks than scenarios). A failing scenario does not stop
+   the others; its group's first rank prints its error and the ensemble fails at the end. */
+static PetscErrorCode CmdEnsemble(MPI_Comm comm, SbArgs *a)
+{
+  const char *files[SB_MAX_ARGS], *dir = NULL, *mesh = NULL;
+  char        (*outs)[PETSC_MAX_PATH_LEN] = NULL;
+  PetscBool   quiet = PETSC_FALSE;
+  int         n = 0, failed = 0, total;
+  PetscMPIInt rank, size, groups, color, srank;
+  MPI_Comm    sub;
+
+  PetscFunctionBeginUser;
+  for (int i = 0; i < a->argc; i++) {
+    const char *s = a->argv[i];
+
+    if (IsHelp(s)) {
+      PetscCall(PetscPrintf(comm, "%s", usage_ensemble));
+      PetscFunctionReturn(PETSC_SUCCESS);
+    } else if (IsOutput(s)) PetscCall(NextValue(a, &i, s, &dir));
+    else if (!strcmp(s, "--mesh")) PetscCall(NextValue(a, &i, s, &mesh));
+    else if (!strcmp(s, "--quiet")) quiet = PETSC_TRUE;
+    else if (s[0] == '-') SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "ensemble: unknown option %s (see shuibao ensemble --help)", s);
+    else files[n++] = s;
+  }
+  PetscCheck(n > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "ensemble: expected at least one scenario file (see shuibao ensemble --help)");
+  PetscCall(PetscCalloc1(n, &outs));
+  for (int i = 0; i < n && dir; i++) {
+    const char *slash = strrchr(files[i], '/'), *stem = slash ? slash + 1 : files[i];
+    size_t      len   = strlen(stem);
+
+    if (len > 5 && !strcmp(stem + len - 5, ".json")) len -= 5;
+    PetscCall(PetscSNPrintf(outs[i], sizeof(outs[i]), "%s/%.*s.h5", dir, (int)len, stem));
+  }
+  for (int i = 0; i < n && dir; i++)
+    for (int j = 0; j < i; j++)
+      if (!strcmp(outs[i], outs[j])) {
+        PetscCall(PetscFree(outs));
+        SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "ensemble: %s and %s would both write %s", files[j], files[i], dir);
+      }
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  groups = PetscMin(size, (PetscMPIInt)n);
+  color  = (PetscMPIInt)(((long long)rank * groups) / size); /* contiguous groups differing by at most one rank */
+  PetscCallMPI(MPI_Comm_split(comm, color, rank, &sub));
+  PetscCallMPI(MPI_Comm_rank(sub, &srank));
+  for (int i = color; i < n; i += groups) {
+    SbRunOptions   o = {0};
+    PetscErrorCode ierr;
+
+    o.scenario     = files[i];
+    o.output       = dir ? outs[i] : NULL;
+    o.mesh         = mesh;
+    o.quiet        = quiet;
+    o.command_line = a->command_line;
+    a->err->code   = 0;
+    ierr           = SbRun(sub, &o);
+    if (ierr) {
+      failed++;
+      if (srank == 0) fprintf(stderr, "shuibao: error: ensemble: %s: %s\n", files[i], a->err->message);
+      a->err->code = 0;
+    }
+  }
+  PetscCallMPI(MPI_Comm_free(&sub));
+  PetscCall(PetscFree(outs));
+  PetscCallMPI(MPI_Allreduce(&failed, &total, 1, MPI_INT, MPI_SUM, comm));
+  PetscCheck(total == 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "ensemble: %d of %d scenarios failed (their errors above)", total, n);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode CmdCompare(MPI_Comm comm, SbArgs *a)
 {
   const char *files[SB_MAX_ARGS], *format = "md", *figures = NULL;
@@ -415,7 +497,10 @@ int SbMain(int argc, char **argv)
     ierr = SbSignalsInstall();
     if (!ierr) ierr = CmdRun(PETSC_COMM_WORLD, &a);
   }
-  else if (!strcmp(cmd, "compare")) ierr = CmdCompare(PETSC_COMM_WORLD, &a);
+  else if (!strcmp(cmd, "ensemble")) {
+    ierr = SbSignalsInstall();
+    if (!ierr) ierr = CmdEnsemble(PETSC_COMM_WORLD, &a);
+  } else if (!strcmp(cmd, "compare")) ierr = CmdCompare(PETSC_COMM_WORLD, &a);
   else if (!strcmp(cmd, "scenario")) ierr = CmdScenario(PETSC_COMM_WORLD, &a);
   else {
     if (rank == 0) fprintf(stderr, "shuibao: error: unknown command \"%s\" (see shuibao --help)\n", cmd);

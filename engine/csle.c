@@ -77,7 +77,7 @@ PetscErrorCode SbCsleSlopeCorrect(PetscReal tan_cell, PetscReal cell_m, PetscRea
 PetscErrorCode SbCsleCompute(SbGrid *g, SbD8 d8, const SbCsleParams *p, Vec landuse, Vec soil, Vec A, Vec W, Vec tan_slope, Vec lambda, Vec LS)
 {
   const PetscInt     n = g->xm * g->ym;
-  const PetscScalar *mk, *lu, *so, *sl, *ar, *tr, *rs, *rc, *rl, *rm = NULL, *km = NULL;
+  const PetscScalar *mk, *lu, *so, *sl, *ar, *tr, *rs, *rc, *rl, *rm = NULL, *km = NULL, *wm = NULL;
   PetscScalar       *a, *w, *ts, *lam, *ls, *pass;
   Vec                vpass, rslope, rchannel, rland, vlen;
 
@@ -137,6 +137,7 @@ PetscErrorCode SbCsleCompute(SbGrid *g, SbD8 d8, const SbCsleParams *p, Vec land
   PetscCall(VecGetArray(A, &a));
   if (p->r_map) PetscCall(VecGetArrayRead(p->r_map, &rm));
   if (p->k_map) PetscCall(VecGetArrayRead(p->k_map, &km));
+  if (p->w_map) PetscCall(VecGetArrayRead(p->w_map, &wm));
   for (PetscInt k = 0; k < n; k++) {
     const PetscInt u = (PetscInt)lu[k], s = (PetscInt)so[k];
     PetscReal      theta, L, S, K;
@@ -155,12 +156,13 @@ PetscErrorCode SbCsleCompute(SbGrid *g, SbD8 d8, const SbCsleParams *p, Vec land
     S     = PetscMax(S, 0.0);
     K     = km ? km[k] : p->tables.k[s];
     ls[k] = L * S;
-    w[k]  = p->tables.b[u] * p->tables.e[u] * p->tables.t[u];
+    w[k]  = wm ? wm[k] : p->tables.b[u] * p->tables.e[u] * p->tables.t[u];
     /* Liu, Zhang & Xie (2002): A in t·hm⁻²·a⁻¹; × 100 hm²/km². */
     a[k] = 100.0 * (rm ? rm[k] : p->r) * K * L * S * w[k];
   }
   if (p->r_map) PetscCall(VecRestoreArrayRead(p->r_map, &rm));
   if (p->k_map) PetscCall(VecRestoreArrayRead(p->k_map, &km));
+  if (p->w_map) PetscCall(VecRestoreArrayRead(p->w_map, &wm));
   PetscCall(VecRestoreArray(A, &a));
   PetscCall(VecRestoreArray(W, &w));
   PetscCall(VecRestoreArray(LS, &ls));

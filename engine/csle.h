@@ -20,6 +20,7 @@ typedef enum { SB_SLOPE_CORRECTION_NONE = 0, SB_SLOPE_CORRECTION_FRACTAL = 1 } S
 typedef struct {
   PetscReal         r;                  /* rainfall erosivity, MJ·mm·hm⁻²·h⁻¹·a⁻¹ */
   Vec               r_map, k_map;       /* per-cell R and K on grid->da instead of r and the K table, or NULL; not owned */
+  Vec               w_map;              /* per-cell W = B·E·T instead of the tables (treatment measures, measures.c), or NULL; not owned */
   SbCsleTables      tables;
   SbSlopeCorrection slope_correction;
   PetscReal         target_cell_m;      /* resolution the corrected slope stands for */

@@ -141,7 +141,7 @@ PetscErrorCode SbInfiltrationCreate(SbState *state, const SbScenario *sc, SbInfi
 {
   SbInfiltration     f;
   SbGrid            *g = state->grid;
-  const PetscScalar *soil, *mask, *chan, *acc, *area;
+  const PetscScalar *soil, *mask, *chan, *acc, *area, *ksf = NULL;
 
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&f));
@@ -152,13 +152,14 @@ PetscErrorCode SbInfiltrationCreate(SbState *state, const SbScenario *sc, SbInfi
   PetscCall(VecGetArrayRead(g->channel, &chan));
   PetscCall(VecGetArrayRead(g->flow_accumulation, &acc));
   PetscCall(VecGetArrayRead(g->cell_area, &area));
+  if (state->ks_factor) PetscCall(VecGetArrayRead(state->ks_factor, &ksf));
   for (PetscInt k = 0; k < g->xm * g->ym; k++) {
     PetscReal kk = 0, psi = 0, te = 0, por = 0;
 
     if (!SbInfiltrates(sc, mask[k], soil[k])) continue;
     PetscCheck(soil[k] >= 1 && soil[k] < SB_SOIL_COUNT, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /soil: class %g at an active cell, expected 1 to %d", g->path, (double)soil[k], SB_SOIL_COUNT - 1);
     PetscCall(SbGreenAmptParameters((PetscInt)soil[k], &kk, &psi, &te, &por));
-    PetscCall(SbGreenAmptCellInit(sc->ks_factor * kk, psi, (1.0 - sc->initial_saturation) * te, &f->cell[k]));
+    PetscCall(SbGreenAmptCellInit(sc->ks_factor * (ksf ? ksf[k] : 1.0) * kk, psi, (1.0 - sc->initial_saturation) * te, &f->cell[k]));
     /* Where groundwater discharges into the channels, their beds are gaining (the water table's
        outcrop) and do not infiltrate: the water the routing holds in a channel cell's sub-grid
        channel, up to its bankfull volume d w / sqrt(A) (routing.c, channel.c: w = a A^b,
@@ -170,6 +171,7 @@ PetscErrorCode SbInfiltrationCreate(SbState *state, const SbScenario *sc, SbInfi
       f->cell[k].h_channel = (sc->channel_subgrid && w < cell_m) ? d * w / cell_m : PETSC_MAX_REAL;
     }
   }
+  if (state->ks_factor) PetscCall(VecRestoreArrayRead(state->ks_factor, &ksf));
   PetscCall(VecRestoreArrayRead(g->cell_area, &area));
   PetscCall(VecRestoreArrayRead(g->flow_accumulation, &acc));
   PetscCall(VecRestoreArrayRead(g->channel, &chan));

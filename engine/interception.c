@@ -31,7 +31,7 @@ PetscErrorCode SbCanopyStep(PetscReal cap, PetscReal rain, PetscReal pet, PetscR
 static PetscErrorCode SetCapacities(SbInterception ic, PetscInt doy)
 {
   SbGrid            *g = ic->state->grid;
-  const PetscScalar *lu, *mask;
+  const PetscScalar *lu, *mask, *icf = NULL;
   PetscScalar       *cap;
   PetscReal          by_class[SB_LU_COUNT];
 
@@ -48,11 +48,13 @@ static PetscErrorCode SetCapacities(SbInterception ic, PetscInt doy)
   PetscCall(VecGetArrayRead(g->landuse, &lu));
   PetscCall(VecGetArrayRead(g->mask, &mask));
   PetscCall(VecGetArray(ic->capacity, &cap));
+  if (ic->state->interception_factor) PetscCall(VecGetArrayRead(ic->state->interception_factor, &icf));
   for (PetscInt k = 0; k < g->xm * g->ym; k++) {
     const PetscInt c = (PetscInt)lu[k];
 
-    cap[k] = (mask[k] != 0 && c >= 0 && c < SB_LU_COUNT) ? by_class[c] : 0.0;
+    cap[k] = (mask[k] != 0 && c >= 0 && c < SB_LU_COUNT) ? by_class[c] * (icf ? icf[k] : 1.0) : 0.0;
   }
+  if (ic->state->interception_factor) PetscCall(VecRestoreArrayRead(ic->state->interception_factor, &icf));
   PetscCall(VecRestoreArray(ic->capacity, &cap));
   PetscCall(VecRestoreArrayRead(g->mask, &mask));
   PetscCall(VecRestoreArrayRead(g->landuse, &lu));

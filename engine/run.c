@@ -14,6 +14,7 @@
 #include "signals.h"
 #include "assessment.h"
 #include "checkpoint.h"
+#include "measures.h"
 
 typedef struct {
   SbScenario *sc;
@@ -27,6 +28,7 @@ typedef struct {
   SbRouting      routing;
   SbOutput    out;
   SbAssessment assessment; /* NULL unless "mode": "assessment" or an "assessment" object */
+  SbMeasures   measures;   /* treatment measures and targets (measures.c) */
   /* The time loop's own state, registered with the checkpoint. */
   SbCheckpoint ck;
   char         ck_path[PETSC_MAX_PATH_LEN];
@@ -275,6 +277,15 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* A log stage by name, registered once per process (an ensemble runs several scenarios in turn). */
+static PetscErrorCode Stage(const char *name, PetscLogStage *st)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogStageGetId(name, st));
+  if (*st < 0) PetscCall(PetscLogStageRegister(name, st));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx *c)
 {
   PetscLogStage  st_setup, st_loop, st_out;
@@ -288,9 +299,9 @@ static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCall(PetscTime(&w0));
-  PetscCall(PetscLogStageRegister("Setup", &st_setup));
-  PetscCall(PetscLogStageRegister("TimeLoop", &st_loop));
-  PetscCall(PetscLogStageRegister("Output", &st_out));
+  PetscCall(Stage("Setup", &st_setup));
+  PetscCall(Stage("TimeLoop", &st_loop));
+  PetscCall(Stage("Output", &st_out));
 
   PetscCall(PetscLogStagePush(st_setup));
   PetscCall(SbScenarioLoad(comm, opts->scenario, &c->sc));
@@ -299,6 +310,18 @@ static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx
   PetscCall(SbGridCreate(comm, mesh, &c->grid));
   PetscCall(SbStateCreate(c->grid, &c->state));
   PetscCall(SbForcingCreate(c->grid, c->sc, &c->forcing)); /* reads and checks forcing files before any computation */
+  if (c->sc->mode == SB_MODE_ASSESSMENT || c->sc->assessment_present) PetscCall(SbAssessmentCreate(c->grid, c->sc, &c->assessment));
+  /* Treatment measures are placed at set-up, by the untreated soil loss of the assessment; the
+     hydrology reads their per-cell multipliers from the state. */
+  PetscCall(SbMeasuresCreate(c->grid, c->sc, &c->measures));
+  if (c->assessment) PetscCall(SbAssessmentApplyMeasures(c->assessment, c->measures));
+  else {
+    PetscInt nm;
+
+    PetscCall(SbMeasuresGetCount(c->measures, &nm));
+    PetscCheck(nm == 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: measures: expected an \"assessment\" object or \"mode\": \"assessment\" with them (measures are placed by the untreated soil loss)", c->sc->measures_origin);
+  }
+  PetscCall(SbMeasuresGetFields(c->measures, NULL, NULL, &c->state->manning_factor, &c->state->ks_factor, &c->state->interception_factor));
   PetscCall(SbInfiltrationCreate(c->state, c->sc, &c->infiltration));
   PetscCall(SbInterceptionCreate(c->state, c->sc, &c->interception));
   PetscCall(SbSoilWaterCreate(c->state, c->sc, &c->soilwater));
@@ -306,7 +329,6 @@ static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx
   PetscCall(SbRoutingCreate(c->state, c->sc, &c->routing));
   PetscCall(SbRoutingSetFromOptions(c->routing)); /* -sb_routing_scheme, and the TS/SNES/KSP/PC options of the diffusive wave */
   PetscCall(SbRoutingSetUp(c->routing));
-  if (c->sc->mode == SB_MODE_ASSESSMENT || c->sc->assessment_present) PetscCall(SbAssessmentCreate(c->grid, c->sc, &c->assessment));
   PetscCall(SbOutputCreate(c->grid, result, c->sc->start, &c->out));
   PetscCall(PetscPrintf(comm, "shuibao run %s: mesh %s, %" PetscInt_FMT " x %" PetscInt_FMT " cells, %" PetscInt_FMT " active (%.1f km2), %d ranks, load imbalance %.1f%%\n", opts->scenario, mesh, c->grid->nx, c->grid->ny, c->grid->nactive, (double)(c->grid->active_area_m2 / 1e6), size, (double)(100 * c->grid->load_imbalance)));
   if (c->sc->mode != SB_MODE_ASSESSMENT) {
@@ -366,6 +388,7 @@ PetscErrorCode SbRun(MPI_Comm comm, const SbRunOptions *opts)
   PetscCall(SbGroundwaterDestroy(&c.groundwater));
   PetscCall(SbAssessmentDestroy(&c.assessment));
   PetscCall(SbStateDestroy(&c.state));
+  PetscCall(SbMeasuresDestroy(&c.measures));
   PetscCall(SbGridDestroy(&c.grid));
   PetscCall(SbScenarioDestroy(&c.sc));
   PetscCall(ierr);

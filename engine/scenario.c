@@ -41,10 +41,12 @@ typedef enum {
   SB_KEY_INTEGER,     /* lo, hi, ends: the allowed range */
   SB_KEY_BOOL,        /* true or false */
   SB_KEY_ENUM,        /* values: the allowed strings, separated by '|' */
-  SB_KEY_NUMBER_ARRAY /* min_items and, for each element, lo, hi, ends */
+  SB_KEY_NUMBER_ARRAY, /* min_items and, for each element, lo, hi, ends */
+  SB_KEY_JSON          /* values: "array" or "object"; the value is kept as JSON text (a char * field) and checked by
+                          the module that reads it; count_offset: a char[PETSC_MAX_PATH_LEN] field for the file that set it */
 } SbKeyType;
 
-static const char *const SbKeyTypeNames[] = {"object", "string", "path", "date-time", "number", "integer", "boolean", "enum", "number array"};
+static const char *const SbKeyTypeNames[] = {"object", "string", "path", "date-time", "number", "integer", "boolean", "enum", "number array", "JSON"};
 
 #define SB_KEY_REQUIRED      0x1 /* an error if absent while its parent object is present */
 #define SB_KEY_NOT_INHERITED 0x2 /* a file that extends another does not take this key from it */
@@ -80,6 +82,7 @@ static const SbKey SbKeys[] = {
 #include "keys_routing.inc"
 #include "keys_output.inc"
 #include "keys_assessment.inc"
+#include "keys_measures.inc"
 };
 
 #define SB_NKEYS ((PetscInt)(sizeof(SbKeys) / sizeof(SbKeys[0])))
@@ -140,6 +143,9 @@ static void FormatExpected(const SbKey *k, PetscBool element, char *buf, size_t 
   switch (k->type) {
   case SB_KEY_OBJECT:
     snprintf(buf, n, "an object");
+    break;
+  case SB_KEY_JSON:
+    snprintf(buf, n, "an %s", k->values);
     break;
   case SB_KEY_STRING:
   case SB_KEY_PATH:
@@ -683,6 +689,9 @@ static PetscErrorCode CheckValue(SbCheck *ck, const char *file, const SbKey *k, 
   case SB_KEY_BOOL:
     if (!cJSON_IsBool(v)) PetscCall(Fail(ck, file, jpath, "expected %s, got %s", expected, got));
     break;
+  case SB_KEY_JSON: /* its members are checked by the module that reads it */
+    if (!(strcmp(k->values, "array") ? cJSON_IsObject(v) : cJSON_IsArray(v))) PetscCall(Fail(ck, file, jpath, "expected %s, got %s", expected, got));
+    break;
   case SB_KEY_ENUM: {
     PetscBool   found = PETSC_FALSE;
     const char *s;
@@ -893,6 +902,15 @@ static PetscErrorCode ReadBytes(MPI_Comm comm, const char *path, char **bytes, s
   *len      = (size_t)head[1];
   if (rank != 0) PetscCall(PetscMalloc1(*len + 1, bytes));
   PetscCallMPI(MPI_Bcast(*bytes, head[1] + 1, MPI_CHAR, 0, comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbScenarioReadFile(MPI_Comm comm, const char *path, char **bytes, size_t *len, char *reason, size_t nreason)
+{
+  char real[PETSC_MAX_PATH_LEN];
+
+  PetscFunctionBeginUser;
+  PetscCall(ReadBytes(comm, path, bytes, len, real, reason, nreason));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -1266,6 +1284,19 @@ static PetscErrorCode Fill(const SbLoader *ld, const cJSON *merged, SbScenario *
       }
       memcpy(base + k->offset, &index, sizeof(index));
     } break;
+    case SB_KEY_JSON: {
+      char *text = NULL;
+
+      if (v) {
+        char *t = cJSON_PrintUnformatted(v);
+
+        PetscCheck(t, PETSC_COMM_SELF, PETSC_ERR_MEM, "cJSON could not print %s", k->key);
+        PetscCall(PetscStrallocpy(t, &text));
+        cJSON_free(t);
+        PetscCall(PetscStrncpy(base + k->count_offset, Origin(ld, k->key), PETSC_MAX_PATH_LEN));
+      }
+      memcpy(base + k->offset, &text, sizeof(text));
+    } break;
     case SB_KEY_NUMBER_ARRAY: {
       PetscInt   n = v ? cJSON_GetArraySize(v) : 0, j = 0;
       PetscReal *a = NULL;
@@ -1331,6 +1362,13 @@ PetscErrorCode SbScenarioDestroy(SbScenario **scenario)
   PetscFunctionBeginUser;
   if (!*scenario) PetscFunctionReturn(PETSC_SUCCESS);
   for (i = 0; i < SB_NKEYS; i++) {
+    if (SbKeys[i].field && SbKeys[i].type == SB_KEY_JSON) {
+      char *t;
+
+      memcpy(&t, (char *)*scenario + SbKeys[i].offset, sizeof(t));
+      PetscCall(PetscFree(t));
+      memcpy((char *)*scenario + SbKeys[i].offset, &t, sizeof(t));
+    }
     if (SbKeys[i].field && SbKeys[i].type == SB_KEY_NUMBER_ARRAY) {
       PetscReal *a;
 
@@ -1365,6 +1403,9 @@ PetscErrorCode SbScenarioPrintReference(FILE *fp)
     switch (k->type) {
     case SB_KEY_OBJECT:
       snprintf(range, sizeof(range), "-");
+      break;
+    case SB_KEY_JSON:
+      snprintf(range, sizeof(range), "see docs/measures.md");
       break;
     case SB_KEY_STRING:
     case SB_KEY_PATH:

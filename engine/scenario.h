@@ -112,6 +112,15 @@ typedef struct {
   PetscReal  as_sdr_max, as_ic0, as_k;
   /* ---- end of assessment ---- */
 
+  /* ---- treatment measures: keys_measures.inc, engine/measures.c, docs/measures.md ---- */
+  char     measures_library[PETSC_MAX_PATH_LEN]; /* "measures_library" ("": the documented search) */
+  PetscInt measures_year;                        /* "measures_year": measures from later years are not applied (0: all) */
+  char    *measures_json;                        /* "measures" as JSON text, or NULL; owned */
+  char     measures_origin[PETSC_MAX_PATH_LEN];  /* the file that set "measures" (relative mask paths) */
+  char    *targets_json;                         /* "targets" as JSON text, or NULL; owned */
+  char     targets_origin[PETSC_MAX_PATH_LEN];
+  /* ---- end of treatment measures ---- */
+
   char *text; /* the merged scenario (after `extends`) as JSON text, for /provenance; owned */
 } SbScenario;
 
@@ -122,6 +131,9 @@ typedef struct {
    Errors are PETSC_ERR_USER_INPUT. */
 PETSC_EXTERN PetscErrorCode SbScenarioLoad(MPI_Comm comm, const char *path, SbScenario **scenario);
 PETSC_EXTERN PetscErrorCode SbScenarioDestroy(SbScenario **scenario);
+/* Collective: rank 0 reads a file (at most 16 MiB) and every rank receives its bytes
+   (PetscMalloc'd, NUL-terminated, the caller frees), or reason[0] != 0 saying why it could not be read. */
+PETSC_EXTERN PetscErrorCode SbScenarioReadFile(MPI_Comm comm, const char *path, char **bytes, size_t *len, char *reason, size_t nreason);
 /* Print the reference (Markdown table: key, type, unit, default, range, meaning) to fp. */
 PETSC_EXTERN PetscErrorCode SbScenarioPrintReference(FILE *fp);
 

@@ -38,6 +38,9 @@ typedef struct {
   Vec           recharge;    /* percolation out of the root zone this step, m */
   PetscInt      ngw;         /* groundwater stores: one per region id 0..ngw-1 (0: active cells without a region) */
   PetscReal    *gw_m3;       /* [ngw] groundwater storage, m³, the same on every rank */
+  /* Per-cell multipliers of treatment measures (measures.c) of the overland Manning's n, the
+     saturated conductivity Ks and the canopy interception capacity; NULL: 1 everywhere. Not owned. */
+  Vec           manning_factor, ks_factor, interception_factor;
   SbLocalBudget budget;
   PetscLogEvent ev_rain; /* forcing */
 } SbState;

@@ -37,6 +37,12 @@ typedef struct {
   PetscReal value;
 } Term;
 
+typedef struct { /* /measures/<name> (docs/measures.md) */
+  char      name[SB_MAX_NAME], unit[8];
+  PetscReal requested, treated, treated_km2, cost_yuan, avoided_t_a;
+  long long exhausted, applied;
+} MeasureSummary;
+
 typedef struct {
   const char  *path;
   char         kind[16]; /* "result" or "mesh" */
@@ -51,6 +57,8 @@ typedef struct {
   AreaSummary  areas[SB_CMP_MAX];
   PetscBool    has_reservoir;
   PetscReal    reservoir_t_a;
+  PetscInt     nmeasures;
+  MeasureSummary measures[SB_CMP_MAX];
 } FileSummary;
 
 static const char *TargetYear[2] = {"2025", "2035"};
@@ -307,6 +315,36 @@ static PetscErrorCode Summarise(const char *path, FileSummary *f)
         PetscCall(ReadArea(file, path, group, names[k], &f->areas[f->nareas++]));
       }
     }
+    if (H5Lexists(file, "measures", H5P_DEFAULT) > 0) {
+      char (*names)[SB_MAX_NAME];
+      PetscInt n = 0;
+
+      PetscCall(PetscMalloc1(SB_CMP_MAX, &names));
+      PetscCall(ListGroup(file, "measures", PETSC_TRUE, names, &n));
+      for (PetscInt k = 0; k < n && f->nmeasures < SB_CMP_MAX; k++) {
+        MeasureSummary *m = &f->measures[f->nmeasures++];
+        hid_t           g;
+
+        PetscCall(PetscStrncpy(m->name, names[k], sizeof(m->name)));
+        SbCallHDF5(g = H5Gopen2(file, "measures", H5P_DEFAULT));
+        {
+          hid_t grp;
+
+          SbCallHDF5(grp = H5Gopen2(g, names[k], H5P_DEFAULT));
+          PetscCall(SbH5ReadAttrString(grp, path, "amount_unit", m->unit, sizeof(m->unit)));
+          PetscCall(SbH5ReadAttrDouble(grp, path, "requested", &m->requested));
+          PetscCall(SbH5ReadAttrDouble(grp, path, "treated", &m->treated));
+          PetscCall(SbH5ReadAttrDouble(grp, path, "treated_km2", &m->treated_km2));
+          PetscCall(SbH5ReadAttrDouble(grp, path, "cost_yuan_total", &m->cost_yuan));
+          PetscCall(SbH5ReadAttrDouble(grp, path, "soil_loss_avoided_t_a_total", &m->avoided_t_a));
+          PetscCall(SbH5ReadAttrInt(grp, path, "exhausted", &m->exhausted));
+          PetscCall(SbH5ReadAttrInt(grp, path, "applied", &m->applied));
+          SbCallHDF5(H5Gclose(grp));
+        }
+        SbCallHDF5(H5Gclose(g));
+      }
+      PetscCall(PetscFree(names));
+    }
   } else if (H5Lexists(file, "elevation", H5P_DEFAULT) > 0) {
     PetscCall(PetscStrncpy(f->kind, "mesh", sizeof(f->kind)));
     PetscCall(SbH5ReadAttrInt(file, path, "nx", &f->nx));
@@ -401,6 +439,16 @@ static PetscInt Rows(const FileSummary *f, const FileSummary *ref, Row *rows, Pe
     ADD("gauges", g->name, "peak_discharge", "m3 s-1", g->peak_m3_s, b && b->has_flow, b ? b->peak_m3_s : 0);
     ADD("gauges", g->name, "runoff_volume", "m3", g->volume_m3, b && b->has_flow, b ? b->volume_m3 : 0);
   }
+  for (PetscInt k = 0; k < f->nmeasures; k++) {
+    const MeasureSummary *m = &f->measures[k];
+
+    ADD_PLAIN("measures", m->name, "requested", m->unit, m->requested);
+    ADD_PLAIN("measures", m->name, "treated", m->unit, m->treated);
+    ADD_PLAIN("measures", m->name, "treated_area", "km2", m->treated_km2);
+    ADD_PLAIN("measures", m->name, "exhausted", "bool", (PetscReal)m->exhausted);
+    ADD_PLAIN("measures", m->name, "cost", "yuan", m->cost_yuan);
+    ADD_PLAIN("measures", m->name, "soil_loss_avoided", "t a-1", m->avoided_t_a);
+  }
   if (f->duration_h > 0)
     for (PetscInt k = 0; k < f->nterms; k++) {
       const Term *t = &f->terms[k], *b = FindTerm(ref, t->name);
@@ -465,6 +513,16 @@ static void PrintMarkdown(const FileSummary *f, const FileSummary *ref, const Ro
         ChangeText(&rows[k], c1, sizeof(c1));
         printf("| %s%s | %.4e | %s |\n", strcmp(rows[k].item, "reservoir") ? "gauge " : "", rows[k].item, (double)rows[k].value, c1);
       }
+    printf("\n");
+  }
+  if (f->nmeasures > 0) {
+    printf("| measure | requested | treated | treated (km²) | eligible area ran out | cost (yuan) | soil loss avoided (t/a) |\n|---|---:|---:|---:|---|---:|---:|\n");
+    for (PetscInt k = 0; k < f->nmeasures; k++) {
+      const MeasureSummary *m = &f->measures[k];
+
+      if (!m->applied) printf("| %s | not applied (later year) | | | | | |\n", m->name);
+      else printf("| %s | %.2f %s | %.2f %s | %.2f | %s | %.4e | %.4e |\n", m->name, (double)m->requested, m->unit, (double)m->treated, m->unit, (double)m->treated_km2, m->exhausted ? "yes" : "no", (double)m->cost_yuan, (double)m->avoided_t_a);
+    }
     printf("\n");
   }
   if (f->duration_h > 0) {

@@ -218,3 +218,18 @@ foreach(np 1 2 4)
 endforeach()
 sb_test(run.vertical_ranks_equal mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/compare_ranks.py ${SB_VERTICAL} ${SB_REG}/vertical_np1.h5 ${SB_REG}/vertical_np2.h5 ${SB_REG}/vertical_np4.h5)
 set_tests_properties(run.vertical_ranks_equal PROPERTIES FIXTURES_REQUIRED "vertical_np1;vertical_np2;vertical_np4")
+
+# Treatment measures (docs/measures.md): areas treated match the requests within half a cell and
+# the same cells are chosen at 1, 2 and 4 ranks; exhausted eligibility reported; measure effects
+# against CSLE soil loss by hand; bad libraries and lists; the scenario set resolves; ensembles of
+# 3 scenarios on 3 and 6 ranks equal the separate runs.
+foreach(mode areas exhausted hand bad)
+  sb_test(measures.${mode} mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_measures.py ${mode} ${SB_EXE} ${SB_REG}/synth2km.h5 ${SB_REG}/measures_${mode} ${MPIEXEC_EXECUTABLE})
+  set_tests_properties(measures.${mode} PROPERTIES FIXTURES_REQUIRED synth2km PROCESSORS 2)
+endforeach()
+foreach(s plan-baseline plan-2025 plan-2035 alt-terraces-first alt-vegetation-first alt-check-dams)
+  sb_test(measures.scenario_${s} cli ${SB_RUNCASE} -- ${SB_EXE} scenario check ${CMAKE_SOURCE_DIR}/scenarios/${s}.json)
+endforeach()
+sb_test(measures.ensemble mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_ensemble.py ${SB_EXE} ${SB_REG}/synth2km.h5 ${SB_REG}/ensemble ${MPIEXEC_EXECUTABLE} ${CMAKE_SOURCE_DIR}/scenarios/plan-baseline.json ${CMAKE_SOURCE_DIR}/scenarios/plan-2025.json ${CMAKE_SOURCE_DIR}/scenarios/alt-check-dams.json)
+set_tests_properties(measures.ensemble PROPERTIES FIXTURES_REQUIRED synth2km PROCESSORS 6)
+sb_test(cli.help.ensemble cli ${SB_RUNCASE} -- ${SB_EXE} ensemble --help)
