@@ -74,6 +74,7 @@ struct _p_SbSediment {
   PetscBool pool;
   PetscInt  target_k;
   PetscBool off_grid;
+  PetscReal pool_area, pool_dead_m3; /* pool area (m²); water below the DEM surface (m³) */
   PetscReal pool_M[SB_SED_MAX_CLASSES];
   PetscReal pool_tot[4]; /* cumulative inflow, release, settled, released off the grid (kg) */
 
@@ -325,8 +326,14 @@ PetscErrorCode SbSedimentCreate(SbState *state, SbRouting routing, const SbScena
   PetscCall(DMCreateGlobalVector(s->da_acc, &s->acc));
   PetscCall(DMCreateGlobalVector(g->da, &s->hpre));
   if (routing->reservoir) {
+    SbExactSum a = {0, 0};
+
     s->pool = PETSC_TRUE;
     PetscCall(SbReservoirGetTarget(routing->reservoir, &s->target_k, &s->off_grid));
+    for (PetscInt k = 0; k < g->xm * g->ym; k++)
+      if (s->flags[k] & SB_CELL_POOL) SbExactSumAdd(&a, s->area[k]);
+    PetscCall(SbExactSumReduce(g->comm, 1, &a, &s->pool_area));
+    s->pool_dead_m3 = s->pool_area * sc->sed_pool_depth_m;
   }
   PetscCall(PetscCalloc3(g->ngauges + 1, &s->gauge_step, g->ngauges + 1, &s->gauge_rate, g->ngauges + 1, &s->gauge_mass));
   PetscCall(PetscMalloc1(g->ngauges + 1, &s->gauge_k));
@@ -592,23 +599,22 @@ static PetscErrorCode Transport(SbSediment s, PetscReal dt)
 
   /* The reservoir: inflow, settling over the step at the pool's mean depth, release. */
   if (s->pool) {
-    PetscReal tot[SB_SED_MAX_CLASSES + 2], vpool, awet;
+    PetscReal tot[SB_SED_MAX_CLASSES + 1], vpool;
 
+    /* The pool's water before the release: the routed water over the pool cells plus what lies
+       below the DEM surface (a DEM shows the reservoir's water surface, not its bed). */
     for (PetscInt k = 0; k < n; k++)
-      if (s->flags[k] & SB_CELL_POOL) {
-        SbExactSumAdd(&pool_sum[nc], s->vol_post[k]);
-        if (s->vol_post[k] > 0) SbExactSumAdd(&pool_sum[nc + 1], s->area[k]);
-      }
-    PetscCall(SbExactSumReduce(g->comm, nc + 2, pool_sum, tot));
-    vpool = tot[nc] + release;
-    awet  = tot[nc + 1];
+      if (s->flags[k] & SB_CELL_POOL) SbExactSumAdd(&pool_sum[nc], s->vol_post[k]);
+    PetscCall(SbExactSumReduce(g->comm, nc + 1, pool_sum, tot));
+    vpool = tot[nc] + release + s->pool_dead_m3;
+
     for (PetscInt c = 0; c < nc; c++) {
       PetscReal settled = 0, out = 0;
 
       s->pool_M[c] += tot[c];
       s->pool_tot[0] += tot[c];
-      if (vpool > 0 && awet > 0) {
-        settled = -s->pool_M[c] * expm1(-s->vs[c] * dt * awet / vpool);
+      if (vpool > 0) {
+        settled = -s->pool_M[c] * expm1(-s->vs[c] * dt * s->pool_area / vpool); /* mean depth vpool / area */
         s->pool_M[c] -= settled;
         out = s->pool_M[c] * (release / vpool);
         s->pool_M[c] -= out;
