@@ -19,6 +19,9 @@ struct _p_SbOutput {
   SbMaps    maps;
   PetscInt  map_depth, map_discharge, map_infiltrated, map_soil, map_canopy;
   Vec       work; /* a scalar field on grid->da */
+  PetscInt         nhooks;
+  SbOutputFinishFn hook[4];
+  void            *hook_ctx[4];
   PetscLogEvent ev_slice;
 };
 
@@ -236,6 +239,8 @@ PetscErrorCode SbOutputFinish(SbOutput o, SbState *s, const SbWaterBudget *b, co
   SbCallHDF5(H5Gclose(sub));
   SbCallHDF5(H5Gclose(grp));
 
+  for (PetscInt h = 0; h < o->nhooks; h++) PetscCall((*o->hook[h])(o->hook_ctx[h], o->file));
+
   PetscCall(DMCreateGlobalVector(g->da, &depth));
   PetscCall(VecStrideGather(s->X, 0, depth, INSERT_VALUES));
   PetscCall(SbMapsWrite2D(o->maps, "maps", "depth_final", depth, "m", "water depth at the end of the run", NULL));
@@ -353,6 +358,16 @@ PetscErrorCode SbOutputCheckpointRegister(SbOutput o, SbCheckpoint ck)
 {
   PetscFunctionBeginUser;
   PetscCall(SbCheckpointAddHook(ck, "output", CheckpointWrite, CheckpointRead, o));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbOutputAddFinishHook(SbOutput o, SbOutputFinishFn fn, void *ctx)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(o->nhooks < 4, PETSC_COMM_SELF, PETSC_ERR_SUP, "output: at most 4 finish hooks");
+  o->hook[o->nhooks]     = fn;
+  o->hook_ctx[o->nhooks] = ctx;
+  o->nhooks++;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

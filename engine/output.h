@@ -40,6 +40,10 @@ PETSC_EXTERN PetscErrorCode SbOutputGetFile(SbOutput out, hid_t *file);
 /* Collective. A [y][x] float64 map in group (e.g. "maps"), with dimension scales and in the XDMF
    sidecar, before SbOutputFinish (the annual assessment's maps). */
 PETSC_EXTERN PetscErrorCode SbOutputWriteMap(SbOutput out, const char *group, const char *name, Vec v, const char *units, const char *long_name);
+/* A module's part of the result written inside SbOutputFinish, after /series and /budget exist (it
+   may add to them): fn(ctx, file) is called collectively with the open file. At most 4 hooks. */
+typedef PetscErrorCode (*SbOutputFinishFn)(void *ctx, hid_t file);
+PETSC_EXTERN PetscErrorCode SbOutputAddFinishHook(SbOutput out, SbOutputFinishFn fn, void *ctx);
 /* Register the output's position with a checkpoint: the recorded series and the map slices written
    so far go into the checkpoint; reading it (before the first record) writes them again into this
    result, so a restarted run's result holds the whole series. */

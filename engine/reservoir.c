@@ -468,3 +468,11 @@ PetscErrorCode SbReservoirGetSize(SbReservoir r, PetscInt *cells, PetscReal *are
   *area_m2 = r->area_m2;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+PetscErrorCode SbReservoirGetTarget(SbReservoir r, PetscInt *target_k, PetscBool *off_grid)
+{
+  PetscFunctionBeginUser;
+  *target_k = r->target_k;
+  *off_grid = r->off_grid;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -28,6 +28,9 @@ PETSC_EXTERN PetscErrorCode SbReservoirFill(SbReservoir res, SbState *state);
 PETSC_EXTERN PetscErrorCode SbReservoirStep(SbReservoir res, SbState *state, PetscReal dt, PetscReal *outflow_m3);
 /* Stage (m) and the release of the last step (m³/s), the same on every rank. */
 PETSC_EXTERN PetscErrorCode SbReservoirGetStatus(SbReservoir res, PetscReal *stage_m, PetscReal *release_m3_s);
+/* Where the release goes: the index in the owned block of the cell below the dam (-1 if another
+   rank owns it) and whether it leaves the grid instead (sediment.c carries sediment with it). */
+PETSC_EXTERN PetscErrorCode SbReservoirGetTarget(SbReservoir res, PetscInt *target_k, PetscBool *off_grid);
 /* Number of pool cells and the pool area at the normal level (m²). */
 PETSC_EXTERN PetscErrorCode SbReservoirGetSize(SbReservoir res, PetscInt *cells, PetscReal *area_m2);
 

@@ -15,6 +15,7 @@
 #include "assessment.h"
 #include "checkpoint.h"
 #include "measures.h"
+#include "sediment.h"
 
 typedef struct {
   SbScenario *sc;
@@ -26,6 +27,7 @@ typedef struct {
   SbSoilWater    soilwater;
   SbGroundwater  groundwater;
   SbRouting      routing;
+  SbSediment     sediment; /* NULL unless sediment.enabled */
   SbOutput    out;
   SbAssessment assessment; /* NULL unless "mode": "assessment" or an "assessment" object */
   SbMeasures   measures;   /* treatment measures and targets (measures.c) */
@@ -98,6 +100,7 @@ static PetscErrorCode RegisterCheckpoint(SbRunCtx *c, const SbRunOptions *opts, 
   PetscCall(SbCheckpointAddLocalSum(c->ck, "budget/baseflow_m3", &lb->baseflow_m3, 1));
   PetscCall(SbInfiltrationCheckpointRegister(c->infiltration, c->ck));
   PetscCall(SbRoutingCheckpointRegister(c->routing, c->ck));
+  PetscCall(SbSedimentCheckpointRegister(c->sediment, c->ck));
   PetscCall(SbOutputCheckpointRegister(c->out, c->ck));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -140,6 +143,8 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
     PetscCall(SbStateStorageVertical(c->state, &c->vertical_initial_m3[0], &c->vertical_initial_m3[1], &c->vertical_initial_m3[2]));
     PetscCall(SbForcingRainAt(c->forcing, 0.0, &rain, &change));
     PetscCall(SbOutputRecord(c->out, 0.0, q, rain * 3.6e6, c->storage_initial_m3));
+    PetscCall(SbSedimentStart(c->sediment));
+    PetscCall(SbSedimentRecord(c->sediment, 0.0));
     PetscCall(SbOutputWriteSlice(c->out, c->state, 0.0));
   }
   t        = c->t;
@@ -216,7 +221,14 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
     PetscCall(SbInfiltrationStep(c->infiltration, dt));
     PetscCall(SbSoilWaterStep(c->soilwater, dt));
     PetscCall(SbGroundwaterStep(c->groundwater, dt));
+    PetscCall(SbSedimentBeginStep(c->sediment));
     PetscCall(SbRoutingStep(c->routing, dt));
+    {
+      Vec field;
+
+      PetscCall(SbForcingRainField(c->forcing, &field));
+      PetscCall(SbSedimentStep(c->sediment, rain, field, dt));
+    }
     PetscCall(SbStateTrackMax(c->state));
     t = t_new;
     steps++;
@@ -228,6 +240,7 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
       PetscCall(PetscFree(v));
       PetscCall(SbStateStorage(c->state, &storage));
       PetscCall(SbOutputRecord(c->out, t, q, rain * 3.6e6, storage));
+      PetscCall(SbSedimentRecord(c->sediment, t));
       PetscCall(SbOutputWriteSlice(c->out, c->state, t));
       have_q   = PETSC_TRUE;
       next_out = PetscMin(next_out + interval, T);
@@ -329,7 +342,9 @@ static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx
   PetscCall(SbRoutingCreate(c->state, c->sc, &c->routing));
   PetscCall(SbRoutingSetFromOptions(c->routing)); /* -sb_routing_scheme, and the TS/SNES/KSP/PC options of the diffusive wave */
   PetscCall(SbRoutingSetUp(c->routing));
+  PetscCall(SbSedimentCreate(c->state, c->routing, c->sc, &c->sediment));
   PetscCall(SbOutputCreate(c->grid, result, c->sc->start, &c->out));
+  PetscCall(SbSedimentAttachOutput(c->sediment, c->out));
   PetscCall(PetscPrintf(comm, "shuibao run %s: mesh %s, %" PetscInt_FMT " x %" PetscInt_FMT " cells, %" PetscInt_FMT " active (%.1f km2), %d ranks, load imbalance %.1f%%\n", opts->scenario, mesh, c->grid->nx, c->grid->ny, c->grid->nactive, (double)(c->grid->active_area_m2 / 1e6), size, (double)(100 * c->grid->load_imbalance)));
   if (c->sc->mode != SB_MODE_ASSESSMENT) {
     PetscCall(RegisterCheckpoint(c, opts, result));
@@ -365,6 +380,7 @@ static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx
   PetscCall(PetscLogStagePop());
   PetscCall(PetscPrintf(comm, "wrote %s: %" PetscInt_FMT " steps, rain %.6e m3, infiltration %.6e m3, outflow %.6e m3, storage change %.6e m3, relative error %.2e, %.2f s\n", result, steps, (double)b.rain_m3, (double)b.infiltration_m3, (double)b.outflow_m3, (double)(b.storage_final_m3 - b.storage_initial_m3), (double)b.relative_error, (double)(w1 - w0)));
   PetscCall(PetscPrintf(comm, "  evapotranspiration %.6e m3 (canopy %.6e, soil %.6e), percolation %.6e m3, baseflow %.6e m3, groundwater change %.6e m3\n", (double)(b.canopy_evaporation_m3 + b.soil_et_m3), (double)b.canopy_evaporation_m3, (double)b.soil_et_m3, (double)b.percolation_m3, (double)b.baseflow_m3, (double)(b.groundwater_final_m3 - b.groundwater_initial_m3)));
+  PetscCall(SbSedimentCreate(c->state, c->routing, c->sc, &c->sediment));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -380,6 +396,7 @@ PetscErrorCode SbRun(MPI_Comm comm, const SbRunOptions *opts)
   else PetscCall(SbOutputDestroy(&c.out));
   PetscCall(PetscFree2(c.gauge_q, c.gauge_volume_m3));
   PetscCall(SbCheckpointDestroy(&c.ck));
+  PetscCall(SbSedimentDestroy(&c.sediment));
   PetscCall(SbRoutingDestroy(&c.routing));
   PetscCall(SbInfiltrationDestroy(&c.infiltration));
   PetscCall(SbForcingDestroy(&c.forcing));

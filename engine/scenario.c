@@ -80,6 +80,7 @@ static const SbKey SbKeys[] = {
 #include "keys_water.inc"
 #include "keys_vertical.inc"
 #include "keys_routing.inc"
+#include "keys_sediment.inc"
 #include "keys_output.inc"
 #include "keys_assessment.inc"
 #include "keys_measures.inc"

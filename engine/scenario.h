@@ -90,6 +90,26 @@ typedef struct {
   PetscReal weir_length_m;          /* "routing.reservoir.weir_length_m" */
   /* ---- end of routing ---- */
 
+  /* ---- sediment: keys_sediment.inc, engine/sediment.c, sediment_tables.c, docs/sediment.md ---- */
+  PetscBool  sed_enabled;             /* "sediment.enabled" */
+  PetscInt   sed_nclasses;            /* "sediment.classes.diameter_um" (0: the default classes) */
+  PetscReal *sed_diameter_m;
+  PetscInt   sed_nfraction;           /* "sediment.classes.fraction" (0: from the soil texture) */
+  PetscReal *sed_fraction;
+  PetscInt   sed_ndetachability;      /* "sediment.classes.detachability_g_j" (0: by diameter) */
+  PetscReal *sed_detachability;       /* g/J */
+  PetscReal  sed_density;             /* "sediment.density_kg_m3" */
+  PetscReal  sed_splash_b_per_mm;     /* "sediment.splash_depth_coef_per_mm" */
+  PetscReal  sed_max_conc;            /* "sediment.max_concentration_kg_m3" */
+  PetscReal  sed_min_slope;           /* "sediment.min_slope" */
+  PetscReal  sed_initial_bed_kg_m2;   /* "sediment.initial_bed_kg_m2" */
+  PetscReal  sed_pool_depth_m;        /* "sediment.reservoir_depth_below_dem_m" */
+  PetscInt   sed_ncohesion, sed_nroot_cohesion, sed_ncanopy_cover, sed_nplant_height, sed_nground_cover; /* 0: the tables */
+  PetscReal *sed_cohesion_kpa, *sed_root_cohesion_kpa, *sed_canopy_cover, *sed_plant_height_m, *sed_ground_cover;
+  PetscInt   sed_ndam_row, sed_ndam_col, sed_ndam_capacity; /* "sediment.check_dams.{row,col,capacity_t}" */
+  PetscReal *sed_dam_row, *sed_dam_col, *sed_dam_capacity_kg;
+  /* ---- end of sediment ---- */
+
   PetscReal output_interval_s;       /* "output.interval_min" (> 0), default 60 min */
   char      output_file[PETSC_MAX_PATH_LEN]; /* "output.file", default "result.h5", relative to the working directory */
 

@@ -233,3 +233,18 @@ endforeach()
 sb_test(measures.ensemble mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_ensemble.py ${SB_EXE} ${SB_REG}/synth2km.h5 ${SB_REG}/ensemble ${MPIEXEC_EXECUTABLE} ${CMAKE_SOURCE_DIR}/scenarios/plan-baseline.json ${CMAKE_SOURCE_DIR}/scenarios/plan-2025.json ${CMAKE_SOURCE_DIR}/scenarios/alt-check-dams.json)
 set_tests_properties(measures.ensemble PROPERTIES FIXTURES_REQUIRED synth2km PROCESSORS 6)
 sb_test(cli.help.ensemble cli ${SB_RUNCASE} -- ${SB_EXE} ensemble --help)
+
+# Erosion and sediment transport (docs/sediment.md): the verification cases of
+# tests/unit/test_sediment.c at 2 and 4 ranks (1 rank: unit.test_sediment), and a 100 mm / 24 h
+# storm on the 2 km default basin at 1, 2 and 4 ranks: budget closure, equal results, the
+# reservoir's trap efficiency.
+foreach(np 2 4)
+  sb_test(sediment.verify_np${np} mpi ${SB_RUNCASE} --np ${np} -- $<TARGET_FILE:test_sediment> -malloc_debug -malloc_dump)
+  set_tests_properties(sediment.verify_np${np} PROPERTIES PROCESSORS ${np})
+endforeach()
+foreach(np 1 2 4)
+  sb_test(sediment.storm_np${np} mpi ${SB_RUNCASE} --np ${np} -- ${SB_EXE} run ${CMAKE_SOURCE_DIR}/tests/regression/sediment/scenario.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/sediment_np${np}.h5 --quiet -malloc_debug -malloc_dump -options_left)
+  set_tests_properties(sediment.storm_np${np} PROPERTIES FIXTURES_REQUIRED synth2km FIXTURES_SETUP sediment_np${np} PROCESSORS ${np})
+endforeach()
+sb_test(sediment.storm_check mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_sediment.py ${SB_REG}/sediment_np1.h5 ${SB_REG}/sediment_np2.h5 ${SB_REG}/sediment_np4.h5)
+set_tests_properties(sediment.storm_check PROPERTIES FIXTURES_REQUIRED "sediment_np1;sediment_np2;sediment_np4")

@@ -1,0 +1,926 @@
+/* Erosion and sediment transport per size class (docs/sediment.md).
+
+   Each step, after the routing has moved the water (SbRoutingStep):
+
+   1. Transport. The suspended mass M (kg per cell and class) is advected with the volumes the
+      routing moved through each face over dt (the time-averaged face discharges of the state) and
+      out of outlet cells (their volume follows from the cell's water balance). Upwind: what leaves
+      a cell through a face carries the cell's concentration c = M / V, V the cell's water volume
+      interpolated between the depths before and after the routing step. Positivity: a cell's
+      outflow concentration is M / max(V, outflow volume), so no cell sends more than it holds;
+      the step is cut into n sub-steps (the same on every rank) so that the outflow of a sub-step
+      stays below the volume held (n = 1 for the local-inertial scheme, whose limiter already
+      bounds a step's outflow by the water at its start). Mass is conserved exactly: both sides of
+      a face use the same product, across ranks from the halo of outflow concentrations.
+   2. Reservoir (level pool): what enters the pool cells joins one well-mixed store per class; it
+      settles over the step by exp(-v_s dt / H), H the pool's mean depth (volume / wet area), and
+      the release carries the pool's concentration below the dam (or off the grid). Sums over the
+      pool are exact (exactsum.h), so the pool is the same on every rank count.
+   3. Check dams trap the suspended mass in their cell until their storage is full.
+   4. Exchange with the ground, per cell with the new depth h (no exchange where h is below the
+      routing's depth threshold: the suspended mass settles onto the loose bed):
+      - splash: D_s = K f (1 - GC) e^(-b h_mm) P [(1 - CC) KE(I) + CC KE_ld] (kg/m² per step),
+        P the rain (mm) of the step, KE(I) van Dijk et al. (2002), KE_ld Brandt (1990), K the
+        class's detachability (Morgan & Duzant 2008), f its fraction in the soil, b of Torri et al.
+        (1987), added to the suspension where water stands;
+      - transport capacity TC per class: f TC(d) with Govers (1990) overland and Engelund & Hansen
+        (1967) on channel cells, at most max_concentration;
+      - deposition where c > TC: (c - TC) V (1 - e^(-v_s dt / h)) onto the loose bed, so c never
+        falls below TC in a step (LISEM, De Roo et al. 1996, with the exact settling factor);
+      - detachment where c < TC: the demand (TC - c) V (1 - e^(-v_s dt / h)) is taken first from
+        the loose bed of the class, the rest from the parent soil with the efficiency
+        Y = 1/(0.89 + 0.56 COH) (Rauws & Govers 1988), COH soil plus root cohesion (kPa).
+
+   Budget terms are kept per cell (cumulative fields) and summed exactly at the end, so the budget
+   is the same on every rank count. */
+#include "sediment.h"
+#include "routing_impl.h"
+#include "hydro_tables.h"
+#include "exactsum.h"
+#include "h5io.h"
+#include "meshdata.h"
+
+#define SB_SED_MAX_CLASSES 8
+#define SB_SED_MAX_SUBSTEPS 64
+#define SB_WATER_DENSITY 1000.0
+#define SB_WATER_VISCOSITY 1.0e-6 /* m²/s, water at 20 °C */
+
+/* Cumulative per-cell budget fields (kg), components of acc. */
+enum { ACC_SPLASH, ACC_FLOW, ACC_DEPOSITION, ACC_BED_EROSION, ACC_OUTFLOW, ACC_DAM, ACC_N };
+
+struct _p_SbSediment {
+  SbState  *state;   /* not owned */
+  SbGrid   *grid;    /* not owned */
+  SbRouting routing; /* not owned */
+  char      scenario[PETSC_MAX_PATH_LEN];
+
+  PetscInt  nc;
+  PetscReal d[SB_SED_MAX_CLASSES], vs[SB_SED_MAX_CLASSES], K[SB_SED_MAX_CLASSES];
+  PetscReal gov_c[SB_SED_MAX_CLASSES], gov_d[SB_SED_MAX_CLASSES]; /* Govers' c and d of each class */
+  PetscReal rho_s, b_splash, max_conc, min_slope, h_min;
+
+  DM  da, da_acc; /* dof nc (star stencil, width 1) and dof ACC_N, ownership of grid->da */
+  Vec M, B, acc;  /* suspended (kg), loose bed (kg), cumulative budget fields (kg) */
+  Vec cl;         /* local on da: outflow concentrations of the sub-step, with ghosts */
+  Vec hpre;       /* depth before the routing step, on grid->da */
+
+  /* Per owned cell (index in the owned block). */
+  uint8_t   *flags;
+  PetscReal *area, *slope, *beta, *hb, *wch, *frac, *Y, *ksplash, *cc, *ke_ld, *dam_cap;
+  PetscReal *vol_pre, *vol_post, *vol_out, *out_vol; /* work: water volumes, outgoing volume, outlet volume */
+  PetscBool  has_dams;
+
+  /* The reservoir: one store per class, the same on every rank. */
+  PetscBool pool;
+  PetscInt  target_k;
+  PetscBool off_grid;
+  PetscReal pool_area, pool_dead_m3; /* pool area (m²); water below the DEM surface (m³) */
+  PetscReal pool_M[SB_SED_MAX_CLASSES];
+  PetscReal pool_tot[4]; /* cumulative inflow, release, settled, released off the grid (kg) */
+
+  /* Gauges: this step's mass out of the gauge cells owned here, the last rate, the cumulative mass. */
+  PetscReal *gauge_step, *gauge_rate, *gauge_mass;
+  PetscInt  *gauge_k;
+  /* Recorded series, the same on every rank: rows (t, rate of each gauge). */
+  PetscInt   nrec, cap;
+  PetscReal *rec;
+  PetscReal  initial[2]; /* bed, suspended at the start (kg) */
+
+  PetscLogEvent ev_transport, ev_exchange;
+};
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Formulas                                                                                       */
+
+PetscReal SbSettlingVelocity(PetscReal d, PetscReal rho_s, PetscReal nu)
+{
+  const PetscReal R = rho_s / SB_WATER_DENSITY - 1.0, C1 = 18.0, C2 = 1.0;
+
+  /* Ferguson & Church (2004), eq. 4, natural grains (C1 = 18, C2 = 1.0). */
+  return R * SB_GRAVITY * d * d / (C1 * nu + PetscSqrtReal(0.75 * C2 * R * SB_GRAVITY * d * d * d));
+}
+
+PetscReal SbGoversCapacity(PetscReal d50_um, PetscReal v, PetscReal s, PetscReal rho_s)
+{
+  /* Govers (1990), as in LISEM: unit stream power in cm/s, critical 0.4 cm/s. */
+  const PetscReal c = PetscPowReal((d50_um + 5.0) / 0.32, -0.6), d = PetscPowReal((d50_um + 5.0) / 300.0, 0.25);
+  const PetscReal omega = 100.0 * s * v;
+
+  return omega > 0.4 ? rho_s * c * PetscPowReal(omega - 0.4, d) : 0.0;
+}
+
+PetscReal SbEngelundHansenCapacity(PetscReal d, PetscReal v, PetscReal R, PetscReal S, PetscReal rho_s)
+{
+  const PetscReal s1 = rho_s / SB_WATER_DENSITY - 1.0;
+  PetscReal       theta, fp, phi, qs;
+
+  if (v <= 0 || R <= 0 || S <= 0) return 0.0;
+  /* Engelund & Hansen (1967): f' phi = 0.1 theta^(5/2) with f' = 2 g R S / V². */
+  theta = R * S / (s1 * d);
+  fp    = 2.0 * SB_GRAVITY * R * S / (v * v);
+  phi   = 0.1 * theta * theta * PetscSqrtReal(theta) / fp;
+  qs    = phi * PetscSqrtReal(s1 * SB_GRAVITY * d * d * d); /* m²/s of grains */
+  return rho_s * qs / (v * R);
+}
+
+PetscReal SbRainKineticEnergy(PetscReal i_mm_h)
+{
+  return 28.3 * (1.0 - 0.52 * PetscExpReal(-0.042 * i_mm_h)); /* van Dijk et al. (2002), eq. 6 */
+}
+
+PetscReal SbLeafDripKineticEnergy(PetscReal h_m)
+{
+  return h_m > 0 ? PetscMax(15.8 * PetscSqrtReal(h_m) - 5.87, 0.0) : 0.0; /* Brandt (1990) */
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Set-up                                                                                         */
+
+static PetscErrorCode SetClasses(SbSediment s, const SbScenario *sc)
+{
+  PetscFunctionBeginUser;
+  if (sc->sed_nclasses > 0) {
+    PetscCheck(sc->sed_nclasses <= SB_SED_MAX_CLASSES, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: sediment.classes.diameter_um: expected at most %d classes, got %" PetscInt_FMT, s->scenario, SB_SED_MAX_CLASSES, sc->sed_nclasses);
+    s->nc = sc->sed_nclasses;
+    for (PetscInt c = 0; c < s->nc; c++) s->d[c] = sc->sed_diameter_m[c];
+  } else {
+    s->nc   = 3;
+    s->d[0] = 2e-6;
+    s->d[1] = 30e-6;
+    s->d[2] = 200e-6;
+  }
+  if (sc->sed_nfraction > 0) {
+    PetscReal sum = 0;
+
+    PetscCheck(sc->sed_nfraction == s->nc, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: sediment.classes.fraction: expected %" PetscInt_FMT " values (one per class), got %" PetscInt_FMT, s->scenario, s->nc, sc->sed_nfraction);
+    for (PetscInt c = 0; c < s->nc; c++) sum += sc->sed_fraction[c];
+    PetscCheck(PetscAbsReal(sum - 1.0) <= 1e-6, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: sediment.classes.fraction: expected fractions that sum to 1, got a sum of %g", s->scenario, (double)sum);
+  } else {
+    PetscCheck(s->nc == 3 && s->d[0] <= 2e-6 && s->d[1] > 2e-6 && s->d[1] <= 50e-6 && s->d[2] > 50e-6, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: sediment.classes.fraction: required unless the classes are three, in the clay (<= 2 um), silt (2-50 um) and sand (> 50 um) ranges in this order", s->scenario);
+  }
+  if (sc->sed_ndetachability > 0) PetscCheck(sc->sed_ndetachability == s->nc, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: sediment.classes.detachability_g_j: expected %" PetscInt_FMT " values (one per class), got %" PetscInt_FMT, s->scenario, s->nc, sc->sed_ndetachability);
+  for (PetscInt c = 0; c < s->nc; c++) {
+    const PetscReal um = 1e6 * s->d[c];
+
+    s->vs[c]    = SbSettlingVelocity(s->d[c], s->rho_s, SB_WATER_VISCOSITY);
+    s->K[c]     = sc->sed_ndetachability > 0 ? sc->sed_detachability[c] : SbSplashDetachability(s->d[c]);
+    s->gov_c[c] = PetscPowReal((um + 5.0) / 0.32, -0.6);
+    s->gov_d[c] = PetscPowReal((um + 5.0) / 300.0, 0.25);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode CheckTable(const SbSediment s, const char *key, PetscInt n, PetscInt want)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(n == 0 || n == want, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: sediment.%s: expected %" PetscInt_FMT " values, got %" PetscInt_FMT, s->scenario, key, want, n);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Per-cell parameters from the soil and land-use tables (or the scenario's overrides). */
+static PetscErrorCode SetCells(SbSediment s, const SbScenario *sc)
+{
+  SbGrid            *g = s->grid;
+  SbRouting          r = s->routing;
+  const PetscInt     n = g->xm * g->ym, nc = s->nc;
+  const PetscScalar *fl, *ar, *sl, *so, *lu, *cd, *cw;
+
+  PetscFunctionBeginUser;
+  PetscCall(CheckTable(s, "cohesion_kpa_by_soil", sc->sed_ncohesion, SB_SOIL_COUNT - 1));
+  PetscCall(CheckTable(s, "root_cohesion_kpa_by_landuse", sc->sed_nroot_cohesion, SB_LU_COUNT));
+  PetscCall(CheckTable(s, "canopy_cover_by_landuse", sc->sed_ncanopy_cover, SB_LU_COUNT));
+  PetscCall(CheckTable(s, "plant_height_m_by_landuse", sc->sed_nplant_height, SB_LU_COUNT));
+  PetscCall(CheckTable(s, "ground_cover_by_landuse", sc->sed_nground_cover, SB_LU_COUNT));
+  PetscCall(PetscMalloc1(n + 1, &s->flags));
+  PetscCall(PetscMalloc6(n + 1, &s->area, n + 1, &s->slope, n + 1, &s->beta, n + 1, &s->hb, n + 1, &s->wch, n * nc + 1, &s->frac));
+  PetscCall(PetscMalloc5(n + 1, &s->Y, n + 1, &s->ksplash, n + 1, &s->cc, n + 1, &s->ke_ld, n + 1, &s->dam_cap));
+  PetscCall(PetscMalloc4(n + 1, &s->vol_pre, n + 1, &s->vol_post, n + 1, &s->vol_out, n + 1, &s->out_vol));
+  PetscCall(VecGetArrayRead(r->flags, &fl));
+  PetscCall(VecGetArrayRead(g->cell_area, &ar));
+  PetscCall(VecGetArrayRead(g->slope, &sl));
+  PetscCall(VecGetArrayRead(g->soil, &so));
+  PetscCall(VecGetArrayRead(g->landuse, &lu));
+  PetscCall(VecGetArrayRead(r->chan_depth, &cd));
+  PetscCall(VecGetArrayRead(r->chan_width, &cw));
+  for (PetscInt k = 0; k < n; k++) {
+    const PetscInt      texture = (PetscInt)so[k], landuse = (PetscInt)lu[k];
+    SbSedimentSoil      soil    = {0, 0, 0, 0};
+    SbSedimentLandUse   use     = {0, 0, 0, 0};
+    SbLandUseProperties lp      = {0, 0, 0};
+    PetscReal           coh, open;
+
+    s->flags[k]   = (uint8_t)fl[k];
+    s->area[k]    = ar[k];
+    s->slope[k]   = PetscMax(sl[k], s->min_slope);
+    s->beta[k]    = 0;
+    s->hb[k]      = 0;
+    s->wch[k]     = 0;
+    s->dam_cap[k] = 0;
+    s->Y[k] = s->ksplash[k] = s->cc[k] = s->ke_ld[k] = 0;
+    for (PetscInt c = 0; c < nc; c++) s->frac[k * nc + c] = 0;
+    if (!(s->flags[k] & SB_CELL_ACTIVE)) continue;
+    if ((s->flags[k] & SB_CELL_CHANNEL) && cd[k] > 0 && cw[k] > 0) {
+      const PetscReal phi = PetscMax(PetscSqrtReal(ar[k]) / cw[k], 1.0);
+
+      s->beta[k] = phi - 1.0;
+      s->hb[k]   = cd[k] / phi;
+    }
+    if (s->flags[k] & SB_CELL_CHANNEL) s->wch[k] = cw[k] > 0 ? cw[k] : 1e12;
+    if (texture >= 1 && texture < SB_SOIL_COUNT) PetscCall(SbSedimentSoilGet(texture, &soil));
+    if (landuse >= 0 && landuse < SB_LU_COUNT) {
+      PetscCall(SbSedimentLandUseGet(landuse, &use));
+      PetscCall(SbLandUsePropertiesGet(landuse, &lp));
+      if (sc->sed_nroot_cohesion) use.root_cohesion_kpa = sc->sed_root_cohesion_kpa[landuse];
+      if (sc->sed_ncanopy_cover) use.canopy_cover = sc->sed_canopy_cover[landuse];
+      if (sc->sed_nplant_height) use.plant_height_m = sc->sed_plant_height_m[landuse];
+      if (sc->sed_nground_cover) use.ground_cover = sc->sed_ground_cover[landuse];
+    }
+    if (sc->sed_ncohesion && texture >= 1 && texture < SB_SOIL_COUNT) soil.cohesion_kpa = sc->sed_cohesion_kpa[texture - 1];
+    if (sc->sed_nfraction) {
+      for (PetscInt c = 0; c < nc; c++) s->frac[k * nc + c] = sc->sed_fraction[c];
+    } else {
+      const PetscReal sum = soil.clay + soil.silt + soil.sand;
+
+      if (sum > 0) {
+        s->frac[k * nc + 0] = soil.clay / sum;
+        s->frac[k * nc + 1] = soil.silt / sum;
+        s->frac[k * nc + 2] = soil.sand / sum;
+      }
+    }
+    /* Sealed ground and open water have no soil to detach: the pervious fraction scales both. */
+    open          = landuse == SB_LU_WATER ? 0.0 : 1.0 - lp.impervious;
+    coh           = soil.cohesion_kpa + use.root_cohesion_kpa;
+    s->Y[k]       = open * PetscMin(1.0, 1.0 / (0.89 + 0.56 * coh)); /* Rauws & Govers (1988) */
+    s->ksplash[k] = open * (1.0 - use.ground_cover);
+    s->cc[k]      = use.canopy_cover;
+    s->ke_ld[k]   = SbLeafDripKineticEnergy(use.plant_height_m);
+  }
+  PetscCall(VecRestoreArrayRead(r->chan_width, &cw));
+  PetscCall(VecRestoreArrayRead(r->chan_depth, &cd));
+  PetscCall(VecRestoreArrayRead(g->landuse, &lu));
+  PetscCall(VecRestoreArrayRead(g->soil, &so));
+  PetscCall(VecRestoreArrayRead(g->slope, &sl));
+  PetscCall(VecRestoreArrayRead(g->cell_area, &ar));
+  PetscCall(VecRestoreArrayRead(r->flags, &fl));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SetDams(SbSediment s, const SbScenario *sc)
+{
+  SbGrid  *g = s->grid;
+  PetscInt nd = sc->sed_ndam_row;
+
+  PetscFunctionBeginUser;
+  PetscCheck(sc->sed_ndam_col == nd, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: sediment.check_dams.col: expected %" PetscInt_FMT " values (one per row), got %" PetscInt_FMT, s->scenario, nd, sc->sed_ndam_col);
+  PetscCheck(nd == 0 || sc->sed_ndam_capacity == nd || sc->sed_ndam_capacity == 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: sediment.check_dams.capacity_t: expected 1 or %" PetscInt_FMT " values, got %" PetscInt_FMT, s->scenario, nd, sc->sed_ndam_capacity);
+  for (PetscInt q = 0; q < nd; q++) {
+    const PetscReal rr = sc->sed_dam_row[q], cc = sc->sed_dam_col[q];
+    const PetscInt  i = (PetscInt)cc, j = (PetscInt)rr;
+
+    PetscCheck(rr == (PetscReal)j && cc == (PetscReal)i && j < g->ny && i < g->nx, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: sediment.check_dams: dam %" PetscInt_FMT " at row %g, col %g: expected whole numbers inside the %" PetscInt_FMT " x %" PetscInt_FMT " grid", s->scenario, q, (double)rr, (double)cc, g->ny, g->nx);
+    s->has_dams = PETSC_TRUE;
+    if (i >= g->xs && i < g->xs + g->xm && j >= g->ys && j < g->ys + g->ym) {
+      const PetscInt k = (j - g->ys) * g->xm + (i - g->xs);
+
+      PetscCheck((s->flags[k] & SB_CELL_ACTIVE) && !(s->flags[k] & SB_CELL_POOL), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: sediment.check_dams: dam %" PetscInt_FMT " at row %" PetscInt_FMT ", col %" PetscInt_FMT ": the cell is outside the basin or in the reservoir", s->scenario, q, j, i);
+      s->dam_cap[k] += sc->sed_dam_capacity_kg[sc->sed_ndam_capacity == 1 ? 0 : q];
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbSedimentCreate(SbState *state, SbRouting routing, const SbScenario *sc, SbSediment *sed)
+{
+  SbSediment s;
+  SbGrid    *g = state->grid;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  *sed = NULL;
+  if (!sc->sed_enabled) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(SbRoutingSetUp(routing));
+  PetscCall(PetscNew(&s));
+  s->state     = state;
+  s->grid      = g;
+  s->routing   = routing;
+  s->rho_s     = sc->sed_density > 0 ? sc->sed_density : 2650.0;
+  s->b_splash  = sc->sed_splash_b_per_mm;
+  s->max_conc  = sc->sed_max_conc > 0 ? sc->sed_max_conc : 850.0;
+  s->min_slope = sc->sed_min_slope;
+  s->h_min     = PetscMax(routing->depth_threshold, 1e-9);
+  s->target_k  = -1;
+  PetscCall(PetscStrncpy(s->scenario, sc->path[0] ? sc->path : "scenario", sizeof(s->scenario)));
+  /* Input errors are raised after the object is whole, so that it is destroyed on the way out. */
+  ierr = SetClasses(s, sc);
+  if (!ierr) ierr = SetCells(s, sc);
+  if (!ierr) ierr = SetDams(s, sc);
+  if (ierr) {
+    PetscCall(SbSedimentDestroy(&s));
+    PetscCall(ierr);
+  }
+  PetscCall(SbRoutingCreateDA(routing, s->nc, DMDA_STENCIL_STAR, 1, &s->da));
+  PetscCall(SbRoutingCreateDA(routing, ACC_N, DMDA_STENCIL_STAR, 0, &s->da_acc));
+  PetscCall(DMCreateGlobalVector(s->da, &s->M));
+  PetscCall(VecDuplicate(s->M, &s->B));
+  PetscCall(DMCreateLocalVector(s->da, &s->cl));
+  PetscCall(DMCreateGlobalVector(s->da_acc, &s->acc));
+  PetscCall(DMCreateGlobalVector(g->da, &s->hpre));
+  if (routing->reservoir) {
+    SbExactSum a = {0, 0};
+
+    s->pool = PETSC_TRUE;
+    PetscCall(SbReservoirGetTarget(routing->reservoir, &s->target_k, &s->off_grid));
+    for (PetscInt k = 0; k < g->xm * g->ym; k++)
+      if (s->flags[k] & SB_CELL_POOL) SbExactSumAdd(&a, s->area[k]);
+    PetscCall(SbExactSumReduce(g->comm, 1, &a, &s->pool_area));
+    s->pool_dead_m3 = s->pool_area * sc->sed_pool_depth_m;
+  }
+  PetscCall(PetscCalloc3(g->ngauges + 1, &s->gauge_step, g->ngauges + 1, &s->gauge_rate, g->ngauges + 1, &s->gauge_mass));
+  PetscCall(PetscMalloc1(g->ngauges + 1, &s->gauge_k));
+  for (PetscInt q = 0; q < g->ngauges; q++) s->gauge_k[q] = routing->gauge_k[q];
+  PetscCall(PetscLogEventRegister("SbSedTransport", DM_CLASSID, &s->ev_transport));
+  PetscCall(PetscLogEventRegister("SbSedExchange", DM_CLASSID, &s->ev_exchange));
+  /* The initial loose bed, split by the class fractions; none in the reservoir. */
+  if (sc->sed_initial_bed_kg_m2 > 0) {
+    PetscScalar *b;
+
+    PetscCall(VecGetArray(s->B, &b));
+    for (PetscInt k = 0; k < g->xm * g->ym; k++)
+      if ((s->flags[k] & SB_CELL_ACTIVE) && !(s->flags[k] & SB_CELL_POOL))
+        for (PetscInt c = 0; c < s->nc; c++) b[k * s->nc + c] = sc->sed_initial_bed_kg_m2 * s->area[k] * s->frac[k * s->nc + c];
+    PetscCall(VecRestoreArray(s->B, &b));
+  }
+  *sed = s;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbSedimentDestroy(SbSediment *sed)
+{
+  SbSediment s = *sed;
+
+  PetscFunctionBeginUser;
+  if (!s) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscFree(s->flags));
+  PetscCall(PetscFree6(s->area, s->slope, s->beta, s->hb, s->wch, s->frac));
+  PetscCall(PetscFree5(s->Y, s->ksplash, s->cc, s->ke_ld, s->dam_cap));
+  PetscCall(PetscFree4(s->vol_pre, s->vol_post, s->vol_out, s->out_vol));
+  PetscCall(VecDestroy(&s->M));
+  PetscCall(VecDestroy(&s->B));
+  PetscCall(VecDestroy(&s->cl));
+  PetscCall(VecDestroy(&s->acc));
+  PetscCall(VecDestroy(&s->hpre));
+  PetscCall(DMDestroy(&s->da));
+  PetscCall(DMDestroy(&s->da_acc));
+  PetscCall(PetscFree3(s->gauge_step, s->gauge_rate, s->gauge_mass));
+  PetscCall(PetscFree(s->gauge_k));
+  PetscCall(PetscFree(s->rec));
+  PetscCall(PetscFree(*sed));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Checkpoints                                                                                    */
+
+static PetscErrorCode SeriesWrite(void *ctx, hid_t grp)
+{
+  SbSediment s = (SbSediment)ctx;
+
+  PetscFunctionBeginUser;
+  PetscCall(SbCheckpointWriteReals(grp, "series", s->rec, s->nrec, s->grid->ngauges + 1));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SeriesRead(void *ctx, hid_t grp, const char *file)
+{
+  SbSediment s = (SbSediment)ctx;
+  PetscReal *rows;
+  PetscInt   n;
+
+  PetscFunctionBeginUser;
+  PetscCall(SbCheckpointReadReals(grp, file, "series", s->grid->ngauges + 1, &rows, &n));
+  PetscCall(PetscFree(s->rec));
+  s->rec  = rows;
+  s->nrec = n;
+  s->cap  = n;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbSedimentCheckpointRegister(SbSediment s, SbCheckpoint ck)
+{
+  PetscFunctionBeginUser;
+  if (!s) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(SbCheckpointAddVec(ck, "sediment/suspended_kg", s->M));
+  PetscCall(SbCheckpointAddVec(ck, "sediment/bed_kg", s->B));
+  PetscCall(SbCheckpointAddVec(ck, "sediment/budget_fields_kg", s->acc));
+  PetscCall(SbCheckpointAddReal(ck, "sediment/reservoir_suspended_kg", s->pool_M, s->nc));
+  PetscCall(SbCheckpointAddReal(ck, "sediment/reservoir_totals_kg", s->pool_tot, 4));
+  PetscCall(SbCheckpointAddReal(ck, "sediment/initial_kg", s->initial, 2));
+  if (s->grid->ngauges > 0) PetscCall(SbCheckpointAddLocalSum(ck, "sediment/gauge_mass_kg", s->gauge_mass, s->grid->ngauges));
+  PetscCall(SbCheckpointAddHook(ck, "sediment/output", SeriesWrite, SeriesRead, s));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Time loop                                                                                      */
+
+/* Collective: exact totals of the suspended mass and the bed over the owned cells, and of the
+   cumulative fields. out: [0..ACC_N) the fields, ACC_N suspended, ACC_N + 1 bed. */
+static PetscErrorCode Totals(SbSediment s, PetscReal *out)
+{
+  SbExactSum         sum[ACC_N + 2];
+  const PetscScalar *m, *b, *a;
+  const PetscInt     n = s->grid->xm * s->grid->ym, nc = s->nc;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMemzero(sum, sizeof(sum)));
+  PetscCall(VecGetArrayRead(s->M, &m));
+  PetscCall(VecGetArrayRead(s->B, &b));
+  PetscCall(VecGetArrayRead(s->acc, &a));
+  for (PetscInt k = 0; k < n; k++) {
+    for (PetscInt f = 0; f < ACC_N; f++) SbExactSumAdd(&sum[f], a[k * ACC_N + f]);
+    for (PetscInt c = 0; c < nc; c++) {
+      SbExactSumAdd(&sum[ACC_N], m[k * nc + c]);
+      SbExactSumAdd(&sum[ACC_N + 1], b[k * nc + c]);
+    }
+  }
+  PetscCall(VecRestoreArrayRead(s->acc, &a));
+  PetscCall(VecRestoreArrayRead(s->B, &b));
+  PetscCall(VecRestoreArrayRead(s->M, &m));
+  PetscCall(SbExactSumReduce(s->grid->comm, ACC_N + 2, sum, out));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbSedimentStart(SbSediment s)
+{
+  PetscReal t[ACC_N + 2];
+
+  PetscFunctionBeginUser;
+  if (!s) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(Totals(s, t));
+  s->initial[0] = t[ACC_N + 1];
+  s->initial[1] = t[ACC_N];
+  for (PetscInt c = 0; c < s->nc; c++) s->initial[1] += s->pool_M[c];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbSedimentBeginStep(SbSediment s)
+{
+  PetscFunctionBeginUser;
+  if (!s) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(VecStrideGather(s->state->X, 0, s->hpre, INSERT_VALUES));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Face volumes (m³ over dt) of owned cell (i, j): east, west, south, north, positive out of the
+   cell. x: the ghosted state. */
+static inline void FaceVolumes(const SbGrid *g, SbCell **x, PetscInt i, PetscInt j, PetscReal dt, PetscReal *v)
+{
+  v[0] = x[j][i].qx * g->dy_m * dt;
+  v[1] = i > 0 ? -x[j][i - 1].qx * g->dy_m * dt : 0.0;
+  v[2] = x[j][i].qy * SbSouthWidth(g, j) * dt;
+  v[3] = j > 0 ? -x[j - 1][i].qy * SbSouthWidth(g, j - 1) * dt : 0.0;
+}
+
+/* Advection of the suspended mass (step 1 of the header) and the reservoir (step 2). */
+static PetscErrorCode Transport(SbSediment s, PetscReal dt)
+{
+  SbGrid            *g  = s->grid;
+  SbState           *st = s->state;
+  const PetscInt     nc = s->nc, n = g->xm * g->ym;
+  SbCell           **x;
+  const PetscScalar *hp;
+  PetscScalar       *m, *acc;
+  PetscReal          release = 0, nsub_r = 1;
+  PetscInt           nsub;
+  SbExactSum         pool_sum[SB_SED_MAX_CLASSES + 2];
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMemzero(pool_sum, sizeof(pool_sum)));
+  if (s->pool) {
+    PetscBool has;
+    PetscReal stage, q;
+
+    PetscCall(SbRoutingGetReservoir(s->routing, &has, &stage, &q));
+    release = q * dt;
+  }
+  PetscCall(DMGlobalToLocal(st->da, st->X, INSERT_VALUES, st->Xl));
+  PetscCall(DMDAVecGetArrayRead(st->da, st->Xl, (void *)&x));
+  PetscCall(VecGetArrayRead(s->hpre, &hp));
+  /* Water volumes, the volume leaving each cell and, for outlet cells, through the outlet. */
+  for (PetscInt jj = 0; jj < g->ym; jj++)
+    for (PetscInt ii = 0; ii < g->xm; ii++) {
+      const PetscInt i = g->xs + ii, j = g->ys + jj, k = jj * g->xm + ii;
+      PetscReal      v[4], out = 0, net = 0;
+
+      s->vol_pre[k] = s->vol_post[k] = s->vol_out[k] = s->out_vol[k] = 0;
+      if (!(s->flags[k] & SB_CELL_ACTIVE)) continue;
+      FaceVolumes(g, x, i, j, dt, v);
+      for (PetscInt f = 0; f < 4; f++) {
+        out += PetscMax(v[f], 0.0);
+        net += v[f];
+      }
+      s->vol_pre[k]  = hp[k] * s->area[k];
+      s->vol_post[k] = x[j][i].h * s->area[k] - (k == s->target_k ? release : 0.0);
+      if (s->flags[k] & SB_CELL_OUTLET) {
+        /* The outlet took what the faces and the change of storage do not explain. */
+        s->out_vol[k] = PetscMax(s->vol_pre[k] - net - s->vol_post[k], 0.0);
+        out += s->out_vol[k];
+      }
+      s->vol_out[k] = out;
+      if (!(s->flags[k] & SB_CELL_POOL) && out > 0) {
+        const PetscReal ref = PetscMax(s->vol_pre[k], s->vol_post[k]);
+
+        nsub_r = PetscMax(nsub_r, ref > 0 ? PetscCeilReal(out / ref * (1.0 - 1e-9)) : (PetscReal)SB_SED_MAX_SUBSTEPS);
+      }
+    }
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &nsub_r, 1, MPIU_REAL, MPI_MAX, g->comm));
+  nsub = (PetscInt)PetscMin(nsub_r, (PetscReal)SB_SED_MAX_SUBSTEPS);
+
+  PetscCall(VecGetArray(s->acc, &acc));
+  for (PetscInt sub = 0; sub < nsub; sub++) {
+    const PetscReal w0 = (PetscReal)sub / (PetscReal)nsub, inv = 1.0 / (PetscReal)nsub;
+    PetscScalar   **cl;
+    PetscScalar    *co;
+
+    /* Outflow concentrations of the owned cells, then their halo. */
+    PetscCall(VecGetArray(s->M, &m));
+    PetscCall(DMDAVecGetArray(s->da, s->cl, &cl));
+    for (PetscInt jj = 0; jj < g->ym; jj++)
+      for (PetscInt ii = 0; ii < g->xm; ii++) {
+        const PetscInt k  = jj * g->xm + ii;
+        const PetscReal o = s->vol_out[k] * inv, vol = s->vol_pre[k] + w0 * (s->vol_post[k] - s->vol_pre[k]);
+
+        co = &cl[g->ys + jj][(g->xs + ii) * nc];
+        for (PetscInt c = 0; c < nc; c++) co[c] = (o > 0 && !(s->flags[k] & SB_CELL_POOL)) ? m[k * nc + c] / PetscMax(vol, o) : 0.0;
+      }
+    PetscCall(DMDAVecRestoreArray(s->da, s->cl, &cl));
+    PetscCall(VecRestoreArray(s->M, &m));
+    PetscCall(DMLocalToLocalBegin(s->da, s->cl, INSERT_VALUES, s->cl));
+    PetscCall(DMLocalToLocalEnd(s->da, s->cl, INSERT_VALUES, s->cl));
+
+    PetscCall(VecGetArray(s->M, &m));
+    PetscCall(DMDAVecGetArray(s->da, s->cl, &cl));
+    for (PetscInt jj = 0; jj < g->ym; jj++)
+      for (PetscInt ii = 0; ii < g->xm; ii++) {
+        const PetscInt i = g->xs + ii, j = g->ys + jj, k = jj * g->xm + ii;
+        const PetscBool pool = (s->flags[k] & SB_CELL_POOL) ? PETSC_TRUE : PETSC_FALSE;
+        PetscReal       v[4], gone = 0;
+        const PetscScalar *nb[4], *own = &cl[j][i * nc];
+
+        if (!(s->flags[k] & SB_CELL_ACTIVE)) continue;
+        FaceVolumes(g, x, i, j, dt, v);
+        nb[0] = i + 1 < g->nx ? &cl[j][(i + 1) * nc] : own;
+        nb[1] = i > 0 ? &cl[j][(i - 1) * nc] : own;
+        nb[2] = j + 1 < g->ny ? &cl[j + 1][i * nc] : own;
+        nb[3] = j > 0 ? &cl[j - 1][i * nc] : own;
+        for (PetscInt c = 0; c < nc; c++) {
+          PetscReal in = 0, out = 0;
+
+          for (PetscInt f = 0; f < 4; f++) {
+            const PetscReal vf = v[f] * inv;
+
+            if (vf > 0) out += vf * own[c];
+            else if (vf < 0) in -= vf * nb[f][c];
+          }
+          out += s->out_vol[k] * inv * own[c];
+          if (pool) SbExactSumAdd(&pool_sum[c], in);
+          else {
+            m[k * nc + c] = PetscMax(m[k * nc + c] + in - out, 0.0);
+            acc[k * ACC_N + ACC_OUTFLOW] += s->out_vol[k] * inv * own[c];
+          }
+          gone += out;
+        }
+        for (PetscInt q = 0; q < g->ngauges; q++)
+          if (s->gauge_k[q] == k) s->gauge_step[q] += gone;
+      }
+    PetscCall(DMDAVecRestoreArray(s->da, s->cl, &cl));
+    PetscCall(VecRestoreArray(s->M, &m));
+  }
+
+  /* The reservoir: inflow, settling over the step at the pool's mean depth, release. */
+  if (s->pool) {
+    PetscReal tot[SB_SED_MAX_CLASSES + 1], vpool;
+
+    /* The pool's water before the release: the routed water over the pool cells plus what lies
+       below the DEM surface (a DEM shows the reservoir's water surface, not its bed). */
+    for (PetscInt k = 0; k < n; k++)
+      if (s->flags[k] & SB_CELL_POOL) SbExactSumAdd(&pool_sum[nc], s->vol_post[k]);
+    PetscCall(SbExactSumReduce(g->comm, nc + 1, pool_sum, tot));
+    vpool = tot[nc] + release + s->pool_dead_m3;
+
+    for (PetscInt c = 0; c < nc; c++) {
+      PetscReal settled = 0, out = 0;
+
+      s->pool_M[c] += tot[c];
+      s->pool_tot[0] += tot[c];
+      if (vpool > 0) {
+        settled = -s->pool_M[c] * expm1(-s->vs[c] * dt * s->pool_area / vpool); /* mean depth vpool / area */
+        s->pool_M[c] -= settled;
+        out = s->pool_M[c] * (release / vpool);
+        s->pool_M[c] -= out;
+      } else {
+        settled = s->pool_M[c];
+        s->pool_M[c] = 0;
+      }
+      s->pool_tot[1] += out;
+      s->pool_tot[2] += settled;
+      if (s->off_grid) s->pool_tot[3] += out;
+      else if (s->target_k >= 0) {
+        PetscCall(VecGetArray(s->M, &m));
+        m[s->target_k * nc + c] += out;
+        PetscCall(VecRestoreArray(s->M, &m));
+      }
+    }
+  }
+  PetscCall(VecRestoreArray(s->acc, &acc));
+  PetscCall(VecRestoreArrayRead(s->hpre, &hp));
+  PetscCall(DMDAVecRestoreArrayRead(st->da, st->Xl, (void *)&x));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Check dams (step 3) and the exchange with the ground (step 4). */
+static PetscErrorCode Exchange(SbSediment s, PetscReal rain_m_s, Vec rain_field, PetscReal dt)
+{
+  SbGrid            *g  = s->grid;
+  SbState           *st = s->state;
+  const PetscInt     nc = s->nc;
+  SbCell           **x;
+  PetscScalar       *m, *b, *acc;
+  const PetscScalar *rf = NULL;
+
+  PetscFunctionBeginUser;
+  PetscCall(DMDAVecGetArrayRead(st->da, st->Xl, (void *)&x)); /* ghosts filled by Transport */
+  PetscCall(VecGetArray(s->M, &m));
+  PetscCall(VecGetArray(s->B, &b));
+  PetscCall(VecGetArray(s->acc, &acc));
+  if (rain_field) PetscCall(VecGetArrayRead(rain_field, &rf));
+  for (PetscInt jj = 0; jj < g->ym; jj++)
+    for (PetscInt ii = 0; ii < g->xm; ii++) {
+      const PetscInt i = g->xs + ii, j = g->ys + jj, k = jj * g->xm + ii;
+      const PetscReal h = x[j][i].h, A = s->area[k];
+      PetscReal      *mk = &m[k * nc], *bk = &b[k * nc], *ak = &acc[k * ACC_N];
+      PetscReal       hf, V, u, qx, qy, q, splash_J = 0, r;
+      PetscBool       channel;
+
+      if (!(s->flags[k] & SB_CELL_ACTIVE) || (s->flags[k] & SB_CELL_POOL)) continue;
+      if (s->dam_cap[k] > 0) {
+        PetscReal held = 0, room = s->dam_cap[k] - ak[ACC_DAM], trap;
+
+        for (PetscInt c = 0; c < nc; c++) held += mk[c];
+        trap = PetscMin(held, PetscMax(room, 0.0));
+        if (trap > 0) {
+          const PetscReal keep = 1.0 - trap / held;
+
+          trap = 0;
+          for (PetscInt c = 0; c < nc; c++) {
+            const PetscReal left = keep > 0 ? mk[c] * keep : 0.0;
+
+            trap += mk[c] - left;
+            mk[c] = left;
+          }
+          ak[ACC_DAM] += trap;
+        }
+      }
+      if (h <= s->h_min) {
+        /* No water to hold it: everything in suspension settles. */
+        for (PetscInt c = 0; c < nc; c++)
+          if (mk[c] > 0) {
+            bk[c] += mk[c];
+            ak[ACC_DEPOSITION] += mk[c];
+            mk[c] = 0;
+          }
+        continue;
+      }
+      channel = (s->flags[k] & SB_CELL_CHANNEL) ? PETSC_TRUE : PETSC_FALSE;
+      /* Cell-centred unit discharge: the mean of the faces in each direction; an outlet's own
+         outflow counts for the face it replaces. */
+      qx = 0.5 * (x[j][i].qx + (i > 0 ? x[j][i - 1].qx : 0.0));
+      qy = 0.5 * (x[j][i].qy + (j > 0 ? x[j - 1][i].qy : 0.0));
+      q  = PetscSqrtReal(qx * qx + qy * qy);
+      if (s->out_vol[k] > 0) q += 0.5 * s->out_vol[k] / (dt * 0.5 * (g->dx_m[j] + g->dy_m));
+      V  = h * A;
+      hf = h;
+      u  = q / h;
+      if (channel) {
+        /* In-channel flow depth and the velocity over the channel section (plus the floodplain
+           once the banks are over-topped). */
+        const PetscReal L = 0.5 * (g->dx_m[j] + g->dy_m), w = PetscMin(s->wch[k], L), hc = h + s->beta[k] * PetscMin(h, s->hb[k]);
+        const PetscReal area = w * hc + (L - w) * PetscMax(h - s->hb[k], 0.0);
+
+        hf = hc;
+        u  = area > 0 ? q * L / area : 0.0;
+      }
+      /* Splash energy of this step (J/m²): direct rain and leaf drainage, on uncovered soil, damped
+         by the water over it. */
+      r = rf ? rf[k] : rain_m_s;
+      if (r > 0 && s->ksplash[k] > 0) {
+        const PetscReal P = 1e3 * r * dt, i_mm_h = 3.6e6 * r;
+
+        splash_J = P * ((1.0 - s->cc[k]) * SbRainKineticEnergy(i_mm_h) + s->cc[k] * s->ke_ld[k]) * s->ksplash[k] * PetscExpReal(-s->b_splash * 1e3 * h) * A;
+      }
+      for (PetscInt c = 0; c < nc; c++) {
+        const PetscReal f = s->frac[k * nc + c];
+        PetscReal       tc, conc, settle, sp;
+
+        sp = 1e-3 * s->K[c] * f * splash_J; /* g/J x J -> kg */
+        mk[c] += sp;
+        ak[ACC_SPLASH] += sp;
+        if (channel) tc = SbEngelundHansenCapacity(s->d[c], u, hf, s->slope[k], s->rho_s);
+        else {
+          const PetscReal omega = 100.0 * s->slope[k] * u;
+
+          tc = omega > 0.4 ? s->rho_s * s->gov_c[c] * PetscPowReal(omega - 0.4, s->gov_d[c]) : 0.0;
+        }
+        tc     = f * PetscMin(tc, s->max_conc);
+        conc   = mk[c] / V;
+        settle = -expm1(-s->vs[c] * dt / hf); /* 1 - e^(-v_s dt / h), in [0, 1) */
+        if (conc > tc) {
+          const PetscReal dep = PetscMin((conc - tc) * V * settle, mk[c]);
+
+          mk[c] -= dep;
+          bk[c] += dep;
+          ak[ACC_DEPOSITION] += dep;
+        } else if (conc < tc) {
+          const PetscReal demand = (tc - conc) * V * settle, take = PetscMin(demand, bk[c]), soil = s->Y[k] * (demand - take);
+
+          bk[c] -= take;
+          mk[c] += take + soil;
+          ak[ACC_BED_EROSION] += take;
+          ak[ACC_FLOW] += soil;
+        }
+      }
+    }
+  if (rain_field) PetscCall(VecRestoreArrayRead(rain_field, &rf));
+  PetscCall(VecRestoreArray(s->acc, &acc));
+  PetscCall(VecRestoreArray(s->B, &b));
+  PetscCall(VecRestoreArray(s->M, &m));
+  PetscCall(DMDAVecRestoreArrayRead(st->da, st->Xl, (void *)&x));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbSedimentStep(SbSediment s, PetscReal rain_m_s, Vec rain_field, PetscReal dt)
+{
+  PetscFunctionBeginUser;
+  if (!s) PetscFunctionReturn(PETSC_SUCCESS);
+  for (PetscInt q = 0; q < s->grid->ngauges; q++) s->gauge_step[q] = 0;
+  PetscCall(PetscLogEventBegin(s->ev_transport, 0, 0, 0, 0));
+  PetscCall(Transport(s, dt));
+  PetscCall(PetscLogEventEnd(s->ev_transport, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(s->ev_exchange, 0, 0, 0, 0));
+  PetscCall(Exchange(s, rain_m_s, rain_field, dt));
+  PetscCall(PetscLogEventEnd(s->ev_exchange, 0, 0, 0, 0));
+  for (PetscInt q = 0; q < s->grid->ngauges; q++) {
+    if (s->gauge_k[q] < 0) continue;
+    s->gauge_rate[q] = dt > 0 ? s->gauge_step[q] / dt : 0.0;
+    s->gauge_mass[q] += s->gauge_step[q];
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbSedimentGauges(SbSediment s, PetscReal *rate, PetscReal *mass)
+{
+  const PetscInt ng = s ? s->grid->ngauges : 0;
+
+  PetscFunctionBeginUser;
+  if (ng == 0) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCallMPI(MPI_Allreduce(s->gauge_rate, rate, (int)ng, MPIU_REAL, MPI_SUM, s->grid->comm));
+  PetscCallMPI(MPI_Allreduce(s->gauge_mass, mass, (int)ng, MPIU_REAL, MPI_SUM, s->grid->comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbSedimentRecord(SbSediment s, PetscReal t_s)
+{
+  const PetscInt ng = s ? s->grid->ngauges : 0, w = ng + 1;
+  PetscReal     *mass;
+
+  PetscFunctionBeginUser;
+  if (!s) PetscFunctionReturn(PETSC_SUCCESS);
+  if (s->nrec == s->cap) {
+    PetscInt   cap = s->cap ? 2 * s->cap : 64;
+    PetscReal *rec;
+
+    PetscCall(PetscMalloc1(cap * w, &rec));
+    if (s->nrec) PetscCall(PetscArraycpy(rec, s->rec, s->nrec * w));
+    PetscCall(PetscFree(s->rec));
+    s->rec = rec;
+    s->cap = cap;
+  }
+  PetscCall(PetscMalloc1(ng + 1, &mass));
+  s->rec[s->nrec * w] = t_s;
+  if (ng) PetscCall(SbSedimentGauges(s, s->rec + s->nrec * w + 1, mass));
+  PetscCall(PetscFree(mass));
+  s->nrec++;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbSedimentBudget(SbSediment s, SbSedimentTotals *b)
+{
+  PetscReal t[ACC_N + 2], scale, residual;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMemzero(b, sizeof(*b)));
+  if (!s) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(Totals(s, t));
+  b->splash              = t[ACC_SPLASH];
+  b->flow_detachment     = t[ACC_FLOW];
+  b->detachment          = t[ACC_SPLASH] + t[ACC_FLOW];
+  b->deposition          = t[ACC_DEPOSITION];
+  b->bed_erosion         = t[ACC_BED_EROSION];
+  b->bed_initial         = s->initial[0];
+  b->bed_final           = t[ACC_N + 1];
+  b->suspended_initial   = s->initial[1];
+  b->reservoir_suspended = 0;
+  for (PetscInt c = 0; c < s->nc; c++) b->reservoir_suspended += s->pool_M[c];
+  b->suspended_final   = t[ACC_N] + b->reservoir_suspended;
+  b->outflow           = t[ACC_OUTFLOW] + s->pool_tot[3];
+  b->reservoir_inflow  = s->pool_tot[0];
+  b->reservoir_release = s->pool_tot[1];
+  b->reservoir_trapped = s->pool_tot[2];
+  b->check_dam_trapped = t[ACC_DAM];
+  residual = b->detachment - (b->bed_final - b->bed_initial) - (b->suspended_final - b->suspended_initial) - b->outflow - b->reservoir_trapped - b->check_dam_trapped;
+  scale    = PetscMax(PetscMax(b->detachment, b->bed_initial + b->suspended_initial), 1e-300);
+  b->relative_error = residual / scale;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Output                                                                                         */
+
+static PetscErrorCode WriteOutput(void *ctx, hid_t file)
+{
+  SbSediment       s = (SbSediment)ctx;
+  SbGrid          *g = s->grid;
+  SbSedimentTotals b;
+  PetscReal       *rate, *mass, *col;
+  hid_t            grp, sub;
+  char             name[SB_MAX_NAME + 16];
+
+  PetscFunctionBeginUser;
+  PetscCall(SbSedimentBudget(s, &b));
+  PetscCall(PetscMalloc3(g->ngauges + 1, &rate, g->ngauges + 1, &mass, s->nrec + 1, &col));
+  PetscCall(SbSedimentGauges(s, rate, mass));
+  SbCallHDF5(grp = H5Gopen2(file, "budget", H5P_DEFAULT));
+  SbCallHDF5(sub = H5Gcreate2(grp, "sediment", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  PetscCall(SbH5WriteAttrString(sub, "units", "kg"));
+  PetscCall(SbH5WriteAttrDouble(sub, "detachment", b.detachment));
+  PetscCall(SbH5WriteAttrDouble(sub, "splash_detachment", b.splash));
+  PetscCall(SbH5WriteAttrDouble(sub, "flow_detachment", b.flow_detachment));
+  PetscCall(SbH5WriteAttrDouble(sub, "deposition", b.deposition));
+  PetscCall(SbH5WriteAttrDouble(sub, "bed_erosion", b.bed_erosion));
+  PetscCall(SbH5WriteAttrDouble(sub, "bed_initial", b.bed_initial));
+  PetscCall(SbH5WriteAttrDouble(sub, "bed_final", b.bed_final));
+  PetscCall(SbH5WriteAttrDouble(sub, "bed_change", b.bed_final - b.bed_initial));
+  PetscCall(SbH5WriteAttrDouble(sub, "suspended_initial", b.suspended_initial));
+  PetscCall(SbH5WriteAttrDouble(sub, "suspended_final", b.suspended_final));
+  PetscCall(SbH5WriteAttrDouble(sub, "suspended_change", b.suspended_final - b.suspended_initial));
+  PetscCall(SbH5WriteAttrDouble(sub, "outflow", b.outflow));
+  for (PetscInt k = 0; k < g->ngauges; k++) {
+    PetscCall(PetscSNPrintf(name, sizeof(name), "outflow_%s", g->gauges[k].name));
+    PetscCall(SbH5WriteAttrDouble(sub, name, mass[k]));
+  }
+  PetscCall(SbH5WriteAttrDouble(sub, "reservoir_inflow", b.reservoir_inflow));
+  PetscCall(SbH5WriteAttrDouble(sub, "reservoir_release", b.reservoir_release));
+  PetscCall(SbH5WriteAttrDouble(sub, "reservoir_trapped", b.reservoir_trapped));
+  PetscCall(SbH5WriteAttrDouble(sub, "reservoir_suspended", b.reservoir_suspended));
+  PetscCall(SbH5WriteAttrDouble(sub, "reservoir_trap_efficiency", b.reservoir_inflow > 0 ? 1.0 - b.reservoir_release / b.reservoir_inflow : 0.0));
+  PetscCall(SbH5WriteAttrDouble(sub, "check_dam_trapped", b.check_dam_trapped));
+  PetscCall(SbH5WriteAttrDouble(sub, "relative_error", b.relative_error));
+  SbCallHDF5(H5Gclose(sub));
+  SbCallHDF5(H5Gclose(grp));
+
+  SbCallHDF5(grp = H5Gopen2(file, "series", H5P_DEFAULT));
+  for (PetscInt k = 0; k < g->ngauges; k++) {
+    for (PetscInt r = 0; r < s->nrec; r++) col[r] = s->rec[r * (g->ngauges + 1) + 1 + k];
+    SbCallHDF5(sub = H5Gopen2(grp, g->gauges[k].name, H5P_DEFAULT));
+    PetscCall(SbH5WriteVector(sub, "sediment", col, (hsize_t)s->nrec, "kg s-1", "suspended sediment leaving the gauge cell"));
+    SbCallHDF5(H5Gclose(sub));
+  }
+  SbCallHDF5(H5Gclose(grp));
+  PetscCall(PetscFree3(rate, mass, col));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbSedimentAttachOutput(SbSediment s, SbOutput out)
+{
+  PetscFunctionBeginUser;
+  if (!s) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(SbOutputAddFinishHook(out, WriteOutput, s));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbSedimentGetClasses(SbSediment s, PetscInt *n, const PetscReal **d, const PetscReal **vs)
+{
+  PetscFunctionBeginUser;
+  *n  = s->nc;
+  *d  = s->d;
+  *vs = s->vs;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbSedimentGetFields(SbSediment s, Vec *M, Vec *B)
+{
+  PetscFunctionBeginUser;
+  if (M) *M = s->M;
+  if (B) *B = s->B;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
