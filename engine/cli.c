@@ -60,7 +60,9 @@ static const char *usage_synth =
 
 static const char *usage_build =
   "usage: shuibao mesh build --dem DEM.asc [--mask M.asc] [--regions R.asc] [--landuse L.asc]\n"
-  "                          [--soil S.asc] [--gauges G.csv] [--channel-threshold KM2] [-o mesh.h5]\n"
+  "                          [--soil S.asc] [--gauges G.csv] [--channel-threshold KM2] [--rivers R.geojson]\n"
+  "                          [--river-levels L,L] [--river-burn M] [--slope-dimension D] [--slope-target-cell M]\n"
+  "                          [--classes-from-terrain RULES.json] [-o mesh.h5]\n"
   "\n"
   "Builds a mesh from ESRI ASCII grids in projected metres or geographic degrees: priority-flood\n"
   "depression filling, D8 flow directions and accumulation, slope, channels, gauge snapping and a\n"
@@ -73,6 +75,13 @@ static const char *usage_build =
   "  --soil FILE              soil texture codes 1-11, Rawls et al. 1983 (default: loam; a placeholder)\n"
   "  --gauges FILE            CSV with a header: name, x|lon, y|lat (snapped to the largest flow nearby)\n"
   "  --channel-threshold KM2  upstream area at which a channel starts (default 10)\n"
+  "  --rivers FILE            GeoJSON river lines: the cells they cross become channel cells\n"
+  "  --river-levels L,L,...   only features whose wdb2_level (or level) is listed (default: all)\n"
+  "  --river-burn M           lower river cells by M metres before conditioning, so D8 follows them (default 0)\n"
+  "  --slope-dimension D      fractal dimension of the sub-grid slope /slope_subgrid (default: from the DEM)\n"
+  "  --slope-target-cell M    resolution the sub-grid slope stands for, metres (default 90)\n"
+  "  --classes-from-terrain FILE  land use and soil from elevation, slope and basin shares where no\n"
+  "                           --landuse or --soil raster is given (rules: docs/mesh-build.md)\n"
   "  -o, --output FILE        mesh file to write (default mesh.h5)\n";
 
 static const char *usage_run =
@@ -256,7 +265,23 @@ static PetscErrorCode CmdMesh(MPI_Comm comm, SbArgs *a)
       PetscCall(NextValue(a, &i, o, &v));
       PetscCall(ParseReal(o, v, "an area in km2", &km2));
       PetscCheck(km2 > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "--channel-threshold: expected an area > 0 in km2, got %s", v);
-    } else SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "mesh %s: unknown option %s (see shuibao mesh %s --help)", sub, o, sub);
+    } else if (!synth && !strcmp(o, "--rivers")) PetscCall(NextValue(a, &i, o, &bo.rivers));
+    else if (!synth && !strcmp(o, "--river-levels")) {
+      PetscCall(NextValue(a, &i, o, &v));
+      PetscCall(SbMeshBuildParseLevels(o, v, &bo));
+    } else if (!synth && !strcmp(o, "--river-burn")) {
+      PetscCall(NextValue(a, &i, o, &v));
+      PetscCall(ParseReal(o, v, "a depth in metres", &bo.river_burn_m));
+    } else if (!synth && !strcmp(o, "--slope-dimension")) {
+      PetscCall(NextValue(a, &i, o, &v));
+      PetscCall(ParseReal(o, v, "a fractal dimension in (1, 2)", &bo.slope_dimension));
+      PetscCheck(bo.slope_dimension > 1 && bo.slope_dimension < 2, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "--slope-dimension: expected a fractal dimension in (1, 2), got %s", v);
+    } else if (!synth && !strcmp(o, "--slope-target-cell")) {
+      PetscCall(NextValue(a, &i, o, &v));
+      PetscCall(ParseReal(o, v, "a cell size in metres", &bo.slope_target_cell_m));
+      PetscCheck(bo.slope_target_cell_m > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "--slope-target-cell: expected a cell size > 0 in metres, got %s", v);
+    } else if (!synth && !strcmp(o, "--classes-from-terrain")) PetscCall(NextValue(a, &i, o, &bo.classes));
+    else SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "mesh %s: unknown option %s (see shuibao mesh %s --help)", sub, o, sub);
   }
   if (synth) PetscCheck(cell > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "mesh synth: --cell-size: required (metres, 90 to 5000)");
   else PetscCheck(bo.dem, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "mesh build: --dem: required");
