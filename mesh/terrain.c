@@ -44,10 +44,14 @@ PetscErrorCode SbTerrainFractalDimension(const SbMeshData *m, const PetscReal *z
     sxy += x * y;
     nl++;
   }
-  PetscCheck(nl >= 2, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "slope correction: too few active cell pairs with relief to estimate the fractal dimension from the DEM; give it (--slope-dimension)");
-  b  = (nl * sxy - sx * sy) / (nl * sxx - sx * sx);
-  *D = 1.0 - b;
-  PetscCheck(*D > 1 && *D < 2, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "slope correction: the fractal dimension estimated from the DEM (slopes at lags of 1 to %d cells) is %.4g, outside (1, 2); give it (--slope-dimension)", SB_TERRAIN_MAX_LAG, (double)*D);
+  if (nl < 2) { /* no relief to measure: no correction */
+    *D = 1.0;
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  b = (nl * sxy - sx * sy) / (nl * sxx - sx * sx);
+  /* A surface smoother than a fractal (a plane: D = 1, slope independent of scale; convex
+     profiles: D < 1) gets no correction; D is kept below 2 (a surface filling the plane). */
+  *D = PetscMin(PetscMax(1.0 - b, 1.0), 1.99);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -56,7 +60,7 @@ PetscErrorCode SbTerrainSlopeSubgrid(SbMeshData *m, PetscReal D, PetscReal targe
   const size_t n = (size_t)m->nx * (size_t)m->ny;
 
   PetscFunctionBeginUser;
-  PetscCheck(D > 1 && D < 2, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "slope correction: fractal dimension: expected a number in (1, 2), got %g", (double)D);
+  PetscCheck(D >= 1 && D < 2, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "slope correction: fractal dimension: expected a number in [1, 2), got %g", (double)D);
   PetscCheck(target_m > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "slope correction: target cell size: expected > 0 m, got %g", (double)target_m);
   if (!m->slope_subgrid) PetscCall(PetscMalloc1(n, &m->slope_subgrid));
   for (size_t i = 0; i < n; i++) {

@@ -9,8 +9,9 @@
 /* Fractal dimension D of the terrain from the DEM itself, after Zhang, Drake, Wainwright &
    Mulligan (1999): the mean slope |Δz|/d over pairs of active cells d = 1, 2, 3, 4 cells apart
    (east-west and north-south, metric distances) scales as d^(1-D); D = 1 - b with b the
-   least-squares slope of log mean slope against log d. z: [ny*nx] elevations (the DEM before
-   conditioning); mask: active cells. Error unless 1 < D < 2. */
+   least-squares slope of log mean slope against log d, bounded to [1, 1.99] (1: no correction, for
+   surfaces smoother than a fractal or without relief). z: [ny*nx] elevations (the DEM before
+   conditioning); m->mask: active cells. */
 PETSC_EXTERN PetscErrorCode SbTerrainFractalDimension(const SbMeshData *m, const PetscReal *z, PetscReal *D);
 
 /* m->slope_subgrid (allocated here) from m->slope by SbCsleSlopeCorrect (engine/csle.c, the
