@@ -13,6 +13,7 @@
 #include "compare.h"
 #include "signals.h"
 #include "checkpoint.h"
+#include "calibrate.h"
 #include <errno.h>
 #include <stdlib.h>
 
@@ -39,6 +40,7 @@ static const char *usage_main =
   "  mesh build    build mesh.h5 from ESRI ASCII rasters (DEM, mask, regions, land use, soil, gauges)\n"
   "  run           run a scenario (mpiexec -n N shuibao run scenario.json) and write result.h5\n"
   "  compare       list and compare result files\n"
+  "  calibrate     fit parameter multipliers to observed runoff at gauges (PETSc TAO)\n"
   "  scenario      check a scenario file, or print the scenario reference\n"
   "\n"
   "  shuibao <command> --help   explains the command's options\n"
@@ -112,6 +114,19 @@ static const char *usage_compare =
   "  --format FORMAT   md (default), csv or json\n"
   "  --figures DIR     also write PNG figures to DIR: hydrographs at every gauge, maximum-depth\n"
   "                    maps side by side and their differences from the first file\n";
+
+static const char *usage_calibrate =
+  "usage: mpiexec -n N shuibao calibrate SCENARIO.json --targets TARGETS.json [-o CALIBRATED.json]\n"
+  "                                      [--mesh mesh.h5] [PETSc options: -tao_type nm, -tao_max_funcs N]\n"
+  "\n"
+  "Adjusts multipliers of infiltration.ks_factor and of Manning's n (overland and channel) with a\n"
+  "derivative-free PETSc TAO method (POUNDERS by default) until the annual runoff at the target\n"
+  "gauges matches the observed values; every candidate is a full run on all ranks. Writes a\n"
+  "scenario that extends SCENARIO.json with the calibrated values. See docs/calibration.md.\n"
+  "\n"
+  "  --targets FILE      parameters (initial, min, max multipliers) and targets (gauge, runoff_m3_a)\n"
+  "  -o, --output FILE   calibrated scenario (default: SCENARIO-calibrated.json)\n"
+  "  --mesh FILE         mesh file (default: the scenario's \"mesh\")\n";
 
 static const char *usage_scenario =
   "usage: shuibao scenario check FILE.json\n"
@@ -347,6 +362,32 @@ static PetscErrorCode CmdCompare(MPI_Comm comm, SbArgs *a)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+static PetscErrorCode CmdCalibrate(MPI_Comm comm, SbArgs *a)
+{
+  SbCalibrateOptions o = {0};
+
+  PetscFunctionBeginUser;
+  for (int i = 0; i < a->argc; i++) {
+    const char *s = a->argv[i];
+
+    if (IsHelp(s)) {
+      PetscCall(PetscPrintf(comm, "%s", usage_calibrate));
+      PetscFunctionReturn(PETSC_SUCCESS);
+    } else if (IsOutput(s)) PetscCall(NextValue(a, &i, s, &o.output));
+    else if (!strcmp(s, "--targets")) PetscCall(NextValue(a, &i, s, &o.targets));
+    else if (!strcmp(s, "--mesh")) PetscCall(NextValue(a, &i, s, &o.mesh));
+    else if (s[0] == '-') SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "calibrate: unknown option %s (see shuibao calibrate --help)", s);
+    else {
+      PetscCheck(!o.scenario, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "calibrate: one scenario, got %s and %s", o.scenario, s);
+      o.scenario = s;
+    }
+  }
+  PetscCheck(o.scenario, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "calibrate: missing the scenario file (see shuibao calibrate --help)");
+  PetscCheck(o.targets, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "calibrate: --targets: required (see shuibao calibrate --help)");
+  PetscCall(SbCalibrate(comm, &o));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode CmdScenario(MPI_Comm comm, SbArgs *a)
 {
   PetscMPIInt rank;
@@ -441,6 +482,7 @@ int SbMain(int argc, char **argv)
     if (!ierr) ierr = CmdRun(PETSC_COMM_WORLD, &a);
   }
   else if (!strcmp(cmd, "compare")) ierr = CmdCompare(PETSC_COMM_WORLD, &a);
+  else if (!strcmp(cmd, "calibrate")) ierr = CmdCalibrate(PETSC_COMM_WORLD, &a);
   else if (!strcmp(cmd, "scenario")) ierr = CmdScenario(PETSC_COMM_WORLD, &a);
   else {
     if (rank == 0) fprintf(stderr, "shuibao: error: unknown command \"%s\" (see shuibao --help)\n", cmd);

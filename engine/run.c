@@ -274,6 +274,16 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* A stage of this name, registered on the first run only (a process may run several scenarios:
+   shuibao calibrate). */
+static PetscErrorCode StageGet(const char *name, PetscLogStage *stage)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogStageGetId(name, stage));
+  if (*stage < 0) PetscCall(PetscLogStageRegister(name, stage));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx *c)
 {
   PetscLogStage  st_setup, st_loop, st_out;
@@ -287,9 +297,9 @@ static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCall(PetscTime(&w0));
-  PetscCall(PetscLogStageRegister("Setup", &st_setup));
-  PetscCall(PetscLogStageRegister("TimeLoop", &st_loop));
-  PetscCall(PetscLogStageRegister("Output", &st_out));
+  PetscCall(StageGet("Setup", &st_setup));
+  PetscCall(StageGet("TimeLoop", &st_loop));
+  PetscCall(StageGet("Output", &st_out));
 
   PetscCall(PetscLogStagePush(st_setup));
   PetscCall(SbScenarioLoad(comm, opts->scenario, &c->sc));

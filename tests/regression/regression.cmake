@@ -12,7 +12,7 @@ function(sb_test name labels)
 endfunction()
 
 # Help for every command.
-foreach(cmd "--help" "mesh --help" "mesh synth --help" "mesh build --help" "run --help" "compare --help" "scenario --help")
+foreach(cmd "--help" "mesh --help" "mesh synth --help" "mesh build --help" "run --help" "compare --help" "scenario --help" "calibrate --help")
   string(REPLACE " " ";" args "${cmd}")
   string(REPLACE " " "_" tname "${cmd}")
   string(REPLACE "--" "" tname "${tname}")
@@ -51,6 +51,12 @@ foreach(np 1 2 4)
 endforeach()
 sb_test(run.hanjiang_ranks_equal mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/compare_ranks.py ${CMAKE_SOURCE_DIR}/tests/regression/hanjiang ${SB_REG}/hanjiang_np1.h5 ${SB_REG}/hanjiang_np2.h5 ${SB_REG}/hanjiang_np4.h5)
 set_tests_properties(run.hanjiang_ranks_equal PROPERTIES FIXTURES_REQUIRED "hanjiang_np1;hanjiang_np2;hanjiang_np4")
+
+# shuibao calibrate recovers a known multiplier (twin experiment, docs/calibration.md), 1/2/4 ranks.
+foreach(np 1 2 4)
+  sb_test(calibrate.twin_np${np} mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_calibrate.py ${MPIEXEC_EXECUTABLE} ${SB_EXE} ${np} ${CMAKE_SOURCE_DIR}/tests/regression/calibrate ${SB_REG}/calibrate_np${np})
+  set_tests_properties(calibrate.twin_np${np} PROPERTIES PROCESSORS ${np})
+endforeach()
 
 # Bad input on the command line: one line naming the file, non-zero exit, no output, 1 and 2 ranks.
 foreach(np 1 2)
