@@ -43,6 +43,10 @@ typedef struct {
   char      gauge[SB_CAL_MAX_TARGETS][SB_MAX_NAME];
   PetscReal observed[SB_CAL_MAX_TARGETS], weight[SB_CAL_MAX_TARGETS];
   PetscReal tolerance; /* stop when every |relative error| is below this */
+  /* candidates side by side: ngroups sub-communicators of comm run the first points of the
+     method together; their results are kept in a cache that the method's calls then hit */
+  PetscInt  ngroups, ncache;
+  PetscReal cache_u[SB_CAL_MAX_PARAMS + 1][SB_CAL_MAX_PARAMS], cache_sim[SB_CAL_MAX_PARAMS + 1][SB_CAL_MAX_TARGETS];
   /* progress */
   PetscInt  nevals;
   PetscReal best_f, best_mult[SB_CAL_MAX_PARAMS], best_sim[SB_CAL_MAX_TARGETS];
@@ -245,9 +249,10 @@ static PetscErrorCode WriteScenario(const CalCtx *c, const PetscReal *mult, cons
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Collective. Run the candidate of multipliers mult[] and return the annual runoff (m³/a) at each
-   target gauge. */
-static PetscErrorCode Simulate(CalCtx *c, const PetscReal *mult, PetscReal *sim)
+/* Collective on comm. Run the candidate of multipliers mult[] (scenario file json, result h5 and
+   its sidecar xmf, removed after reading) and return the annual runoff (m³/a) at each target gauge
+   on every rank of comm. */
+static PetscErrorCode SimulateOn(CalCtx *c, MPI_Comm comm, const char *json, const char *h5, const char *xmf, const PetscReal *mult, PetscReal *sim)
 {
   PetscMPIInt    rank;
   PetscErrorCode ierr = 0;
@@ -255,36 +260,112 @@ static PetscErrorCode Simulate(CalCtx *c, const PetscReal *mult, PetscReal *sim)
   char           name[SB_MAX_NAME + 16];
 
   PetscFunctionBeginUser;
-  PetscCallMPI(MPI_Comm_rank(c->comm, &rank));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
   (void)snprintf(name, sizeof(name), "%.40s-candidate", c->sc->name);
-  if (rank == 0) ierr = WriteScenario(c, mult, c->cand_json, name, "a candidate of shuibao calibrate");
-  PetscCallMPI(MPI_Bcast(&ierr, 1, MPI_INT, 0, c->comm));
-  PetscCheck(!ierr, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s: cannot write the candidate scenario", c->cand_json);
-  o.scenario     = c->cand_json;
-  o.output       = c->cand_h5;
+  if (rank == 0) ierr = WriteScenario(c, mult, json, name, "a candidate of shuibao calibrate");
+  PetscCallMPI(MPI_Bcast(&ierr, 1, MPI_INT, 0, comm));
+  PetscCheck(!ierr, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s: cannot write the candidate scenario", json);
+  o.scenario     = json;
+  o.output       = h5;
   o.mesh         = c->mesh;
   o.quiet        = PETSC_TRUE;
   o.command_line = "shuibao calibrate (candidate)";
-  PetscCall(SbRun(c->comm, &o));
+  PetscCall(SbRun(comm, &o));
   if (rank == 0) {
     hid_t f, g;
 
-    SbCallHDF5(f = H5Fopen(c->cand_h5, H5F_ACC_RDONLY, H5P_DEFAULT));
+    SbCallHDF5(f = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT));
     SbCallHDF5(g = H5Gopen2(f, "budget/water", H5P_DEFAULT));
     for (PetscInt k = 0; k < c->nt; k++) {
       char   attr[SB_MAX_NAME + 16];
       double v;
 
       (void)snprintf(attr, sizeof(attr), "outflow_%s", c->gauge[k]);
-      PetscCall(SbH5ReadAttrDouble(g, c->cand_h5, attr, &v));
+      PetscCall(SbH5ReadAttrDouble(g, h5, attr, &v));
       sim[k] = v / (c->sc->duration_s / SB_CAL_YEAR_S);
     }
     SbCallHDF5(H5Gclose(g));
     SbCallHDF5(H5Fclose(f));
-    (void)remove(c->cand_h5);
-    (void)remove(c->cand_xmf); /* the result's XDMF sidecar (output.c) */
+    (void)remove(h5);
+    (void)remove(xmf); /* the result's XDMF sidecar (output.c) */
+    (void)remove(json);
   }
-  PetscCallMPI(MPI_Bcast(sim, (int)c->nt, MPIU_REAL, 0, c->comm));
+  PetscCallMPI(MPI_Bcast(sim, (int)c->nt, MPIU_REAL, 0, comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Collective on c->comm: a point the side-by-side batch has already run, or a run on all ranks. */
+static PetscErrorCode Simulate(CalCtx *c, const PetscReal *u, const PetscReal *mult, PetscReal *sim, PetscBool *cached)
+{
+  PetscFunctionBeginUser;
+  *cached = PETSC_FALSE;
+  for (PetscInt j = 0; j < c->ncache && !*cached; j++) {
+    PetscBool same = PETSC_TRUE;
+
+    for (PetscInt k = 0; k < c->np; k++) same = (PetscBool)(same && PetscAbsReal(u[k] - c->cache_u[j][k]) <= 1e-12 * (1 + PetscAbsReal(u[k])));
+    if (same) {
+      for (PetscInt k = 0; k < c->nt; k++) sim[k] = c->cache_sim[j][k];
+      *cached = PETSC_TRUE;
+    }
+  }
+  if (!*cached) PetscCall(SimulateOn(c, c->comm, c->cand_json, c->cand_h5, c->cand_xmf, mult, sim));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The first points the method will ask for, run side by side on ngroups sub-communicators:
+   POUNDERS' interpolation set u0 and u0 + Δ e_i (Δ = -tao_pounders_delta, 0.1 by default; Wild
+   2017), or the initial simplex of Nelder-Mead, u0 and u0 + λ e_i (λ = -tao_nm_lambda, 1). Each
+   group runs every ngroups-th point; the results are summed over comm from each group's rank 0. */
+static PetscErrorCode RunSideBySide(CalCtx *c, TaoType type, const PetscReal *u0)
+{
+  PetscReal   step = 0.1, *sim, *all;
+  PetscBool   nm;
+  PetscMPIInt rank, size, srank;
+  MPI_Comm    sub;
+  PetscInt    group, npts = c->np + 1;
+  int         ierr = 0, anyerr = 0;
+  char        json[PETSC_MAX_PATH_LEN + 48], h5[PETSC_MAX_PATH_LEN + 48], xmf[PETSC_MAX_PATH_LEN + 48];
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscStrcmp(type, TAONM, &nm));
+  if (nm) {
+    step = 1.0;
+    PetscCall(PetscOptionsGetReal(NULL, NULL, "-tao_nm_lambda", &step, NULL));
+  } else PetscCall(PetscOptionsGetReal(NULL, NULL, "-tao_pounders_delta", &step, NULL));
+  PetscCallMPI(MPI_Comm_rank(c->comm, &rank));
+  PetscCallMPI(MPI_Comm_size(c->comm, &size));
+  group = (PetscInt)(((long long)rank * c->ngroups) / size); /* contiguous blocks of ranks */
+  PetscCallMPI(MPI_Comm_split(c->comm, (int)group, rank, &sub));
+  PetscCallMPI(MPI_Comm_rank(sub, &srank));
+  PetscCall(PetscCalloc2(npts * c->nt, &sim, npts * c->nt, &all));
+  for (PetscInt j = 0; j < npts; j++) {
+    for (PetscInt k = 0; k < c->np; k++) c->cache_u[j][k] = u0[k] + (j == k + 1 ? step : 0.0);
+  }
+  (void)snprintf(json, sizeof(json), "%s.candidate%" PetscInt_FMT ".json", c->output, group);
+  (void)snprintf(h5, sizeof(h5), "%s.candidate%" PetscInt_FMT ".h5", c->output, group);
+  (void)snprintf(xmf, sizeof(xmf), "%s.candidate%" PetscInt_FMT ".xmf", c->output, group);
+  PetscCall(PetscPrintf(c->comm, "calibrate: the first %" PetscInt_FMT " runs side by side on %" PetscInt_FMT " groups of ranks\n", npts, c->ngroups));
+  for (PetscInt j = group; j < npts && !ierr; j += c->ngroups) {
+    PetscReal mult[SB_CAL_MAX_PARAMS];
+
+    for (PetscInt k = 0; k < c->np; k++) mult[k] = PetscExpReal(c->cache_u[j][k]);
+    ierr = SimulateOn(c, sub, json, h5, xmf, mult, sim + j * c->nt);
+    if (srank != 0)
+      for (PetscInt k = 0; k < c->nt; k++) sim[j * c->nt + k] = 0;
+  }
+  /* Every group learns whether another failed before the results are summed, so none waits for
+     a group that stopped. */
+  PetscCallMPI(MPI_Allreduce(&ierr, &anyerr, 1, MPI_INT, MPI_MAX, c->comm));
+  if (!anyerr) {
+    PetscCallMPI(MPI_Allreduce(sim, all, (int)(npts * c->nt), MPIU_REAL, MPI_SUM, c->comm));
+    for (PetscInt j = 0; j < npts; j++)
+      for (PetscInt k = 0; k < c->nt; k++) c->cache_sim[j][k] = all[j * c->nt + k];
+    c->ncache = npts;
+  }
+  PetscCall(PetscFree2(sim, all));
+  PetscCallMPI(MPI_Comm_free(&sub));
+  PetscCall(ierr);
+  PetscCheck(!anyerr, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "calibrate: a candidate run side by side failed in another group of ranks (its message is above)");
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -294,14 +375,18 @@ static PetscErrorCode Residuals(Tao tao, Vec u, Vec r, void *ctx)
   CalCtx            *c = (CalCtx *)ctx;
   const PetscScalar *uu;
   PetscScalar       *rr;
-  PetscReal          mult[SB_CAL_MAX_PARAMS], sim[SB_CAL_MAX_TARGETS], f = 0;
+  PetscReal          mult[SB_CAL_MAX_PARAMS], ul[SB_CAL_MAX_PARAMS], sim[SB_CAL_MAX_TARGETS], f = 0;
+  PetscBool          cached;
 
   PetscFunctionBeginUser;
   (void)tao;
   PetscCall(VecGetArrayRead(u, &uu));
-  for (PetscInt k = 0; k < c->np; k++) mult[k] = PetscExpReal(PetscRealPart(uu[k]));
+  for (PetscInt k = 0; k < c->np; k++) {
+    ul[k]   = PetscRealPart(uu[k]);
+    mult[k] = PetscExpReal(ul[k]);
+  }
   PetscCall(VecRestoreArrayRead(u, &uu));
-  PetscCall(Simulate(c, mult, sim));
+  PetscCall(Simulate(c, ul, mult, sim, &cached));
   PetscCall(VecGetArray(r, &rr));
   for (PetscInt k = 0; k < c->nt; k++) {
     rr[k] = c->weight[k] * (sim[k] - c->observed[k]) / c->observed[k];
@@ -311,7 +396,7 @@ static PetscErrorCode Residuals(Tao tao, Vec u, Vec r, void *ctx)
   c->nevals++;
   PetscCall(PetscPrintf(c->comm, "calibrate: run %3" PetscInt_FMT ":", c->nevals));
   for (PetscInt k = 0; k < c->np; k++) PetscCall(PetscPrintf(c->comm, " %s x %.6f", CalParamNames[c->param[k]], (double)mult[k]));
-  PetscCall(PetscPrintf(c->comm, "  sum of squared relative errors %.3e\n", (double)f));
+  PetscCall(PetscPrintf(c->comm, "  sum of squared relative errors %.3e%s\n", (double)f, cached ? " (run side by side)" : ""));
   if (f < c->best_f) {
     c->best_f = f;
     for (PetscInt k = 0; k < c->np; k++) c->best_mult[k] = mult[k];
@@ -370,6 +455,12 @@ static PetscErrorCode CalibrateInner(CalCtx *c, const SbCalibrateOptions *opts)
   cJSON_Delete(root);
   PetscCall(ierr);
   PetscCall(CheckGauges(c));
+  {
+    PetscMPIInt size;
+
+    PetscCallMPI(MPI_Comm_size(c->comm, &size));
+    PetscCheck(c->ngroups <= size, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "calibrate: --groups %" PetscInt_FMT ": expected at most the number of ranks (%d)", c->ngroups, size);
+  }
   PetscCheck(realpath(opts->scenario, c->scenario_abs), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: cannot resolve the path: %s", opts->scenario, strerror(errno));
   if (opts->output) PetscCall(PetscStrncpy(c->output, opts->output, sizeof(c->output)));
   else {
@@ -410,10 +501,17 @@ static PetscErrorCode CalibrateInner(CalCtx *c, const SbCalibrateOptions *opts)
   PetscCall(TaoSetMaximumFunctionEvaluations(tao, 40));
   PetscCall(TaoSetFromOptions(tao));
   {
-    TaoType type;
+    TaoType   type;
+    PetscReal u0[SB_CAL_MAX_PARAMS];
 
     PetscCall(TaoGetType(tao, &type));
     PetscCall(PetscPrintf(c->comm, "calibrate %s against %s: %" PetscInt_FMT " parameter(s), %" PetscInt_FMT " target(s), TAO %s\n", opts->scenario, opts->targets, c->np, c->nt, type));
+    for (PetscInt k = 0; k < c->np; k++) u0[k] = PetscLogReal(c->init[k]);
+    if (c->ngroups > 1) {
+      ierr = RunSideBySide(c, type, u0);
+      if (ierr) PetscCall(TaoDestroy(&tao));
+      PetscCall(ierr);
+    }
   }
   ierr = TaoSolve(tao);
   if (!ierr) ierr = TaoGetConvergedReason(tao, &reason);
@@ -454,6 +552,7 @@ PetscErrorCode SbCalibrate(MPI_Comm comm, const SbCalibrateOptions *opts)
   c->scenario     = opts->scenario;
   c->targets_path = opts->targets;
   c->mesh         = opts->mesh;
+  c->ngroups      = opts->groups > 0 ? opts->groups : 1;
   ierr            = CalibrateInner(c, opts);
   PetscCall(SbScenarioDestroy(&c->sc));
   PetscCall(PetscFree(c));

@@ -10,6 +10,7 @@ typedef struct {
   const char *targets;  /* JSON: parameters (multipliers, bounds) and targets (gauge, annual runoff) */
   const char *output;   /* calibrated scenario to write; NULL: <scenario without .json>-calibrated.json */
   const char *mesh;     /* overrides the scenario's mesh; NULL: the scenario's */
+  PetscInt    groups;   /* > 1: the method's first points run side by side on this many groups of ranks */
 } SbCalibrateOptions;
 
 /* Collective on comm. Every candidate is a full `shuibao run` of a scenario that extends the given

@@ -117,7 +117,7 @@ static const char *usage_compare =
 
 static const char *usage_calibrate =
   "usage: mpiexec -n N shuibao calibrate SCENARIO.json --targets TARGETS.json [-o CALIBRATED.json]\n"
-  "                                      [--mesh mesh.h5] [PETSc options: -tao_type nm, -tao_max_funcs N]\n"
+  "                                      [--mesh mesh.h5] [--groups G] [PETSc options: -tao_type nm, -tao_max_funcs N]\n"
   "\n"
   "Adjusts multipliers of infiltration.ks_factor and of Manning's n (overland and channel) with a\n"
   "derivative-free PETSc TAO method (POUNDERS by default) until the annual runoff at the target\n"
@@ -126,7 +126,9 @@ static const char *usage_calibrate =
   "\n"
   "  --targets FILE      parameters (initial, min, max multipliers) and targets (gauge, runoff_m3_a)\n"
   "  -o, --output FILE   calibrated scenario (default: SCENARIO-calibrated.json)\n"
-  "  --mesh FILE         mesh file (default: the scenario's \"mesh\")\n";
+  "  --mesh FILE         mesh file (default: the scenario's \"mesh\")\n"
+  "  --groups G          run the method's first points (n + 1 for n parameters) side by side on G\n"
+  "                      groups of ranks (at most the number of ranks; default 1)\n";
 
 static const char *usage_scenario =
   "usage: shuibao scenario check FILE.json\n"
@@ -375,6 +377,13 @@ static PetscErrorCode CmdCalibrate(MPI_Comm comm, SbArgs *a)
       PetscFunctionReturn(PETSC_SUCCESS);
     } else if (IsOutput(s)) PetscCall(NextValue(a, &i, s, &o.output));
     else if (!strcmp(s, "--targets")) PetscCall(NextValue(a, &i, s, &o.targets));
+    else if (!strcmp(s, "--groups")) {
+      const char *v = NULL;
+
+      PetscCall(NextValue(a, &i, s, &v));
+      PetscCall(ParseInt(s, v, "a number of groups >= 1", &o.groups));
+      PetscCheck(o.groups >= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "--groups: expected a number of groups >= 1, got %s", v);
+    }
     else if (!strcmp(s, "--mesh")) PetscCall(NextValue(a, &i, s, &o.mesh));
     else if (s[0] == '-') SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "calibrate: unknown option %s (see shuibao calibrate --help)", s);
     else {

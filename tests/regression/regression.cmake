@@ -57,6 +57,11 @@ foreach(np 1 2 4)
   sb_test(calibrate.twin_np${np} mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_calibrate.py ${MPIEXEC_EXECUTABLE} ${SB_EXE} ${np} ${CMAKE_SOURCE_DIR}/tests/regression/calibrate ${SB_REG}/calibrate_np${np})
   set_tests_properties(calibrate.twin_np${np} PROPERTIES PROCESSORS ${np})
 endforeach()
+# The same with the first runs side by side on sub-communicators (--groups).
+sb_test(calibrate.groups_np2 mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_calibrate.py ${MPIEXEC_EXECUTABLE} ${SB_EXE} 2 ${CMAKE_SOURCE_DIR}/tests/regression/calibrate ${SB_REG}/calibrate_groups_np2 2)
+sb_test(calibrate.groups_np4 mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_calibrate.py ${MPIEXEC_EXECUTABLE} ${SB_EXE} 4 ${CMAKE_SOURCE_DIR}/tests/regression/calibrate ${SB_REG}/calibrate_groups_np4 3)
+set_tests_properties(calibrate.groups_np2 PROPERTIES PROCESSORS 2)
+set_tests_properties(calibrate.groups_np4 PROPERTIES PROCESSORS 4)
 
 # Bad input on the command line: one line naming the file, non-zero exit, no output, 1 and 2 ranks.
 foreach(np 1 2)
