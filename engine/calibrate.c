@@ -152,7 +152,7 @@ static PetscErrorCode ParseTargets(CalCtx *c, const cJSON *root)
     /* The multiplied values must stay in the ranges of the scenario keys: ks_factor (0, 100],
        Manning's n (0, 1]. */
     kmax = c->param[k] == SB_CAL_KS ? 100.0 / c->sc->ks_factor : 1.0 / PetscMax(c->sc->manning_n_overland, c->sc->manning_n_channel);
-    PetscCheck(c->hi[k] <= kmax, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s.max: %g would take %s beyond its range in %s (at most %g here)", path, where, (double)c->hi[k], c->param[k] == SB_CAL_KS ? "infiltration.ks_factor beyond 100" : "Manning's n beyond 1", c->scenario, (double)kmax);
+    PetscCheck(c->hi[k] <= kmax, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s.max: %g would take %s in %s (at most %g here)", path, where, (double)c->hi[k], c->param[k] == SB_CAL_KS ? "infiltration.ks_factor beyond 100" : "Manning's n beyond 1", c->scenario, (double)kmax);
     c->np++;
   }
   PetscCheck(c->np >= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: parameters: expected at least one of ks_factor, manning_n", path);
