@@ -13,6 +13,7 @@
 #include "compare.h"
 #include "signals.h"
 #include "checkpoint.h"
+#include "calibrate.h"
 #include <errno.h>
 #include <stdlib.h>
 
@@ -40,6 +41,7 @@ static const char *usage_main =
   "  run           run a scenario (mpiexec -n N shuibao run scenario.json) and write result.h5\n"
   "  ensemble      run several scenarios at once, each on its share of the ranks\n"
   "  compare       list and compare result files\n"
+  "  calibrate     fit parameter multipliers to observed runoff at gauges (PETSc TAO)\n"
   "  scenario      check a scenario file, or print the scenario reference\n"
   "\n"
   "  shuibao <command> --help   explains the command's options\n"
@@ -61,7 +63,9 @@ static const char *usage_synth =
 
 static const char *usage_build =
   "usage: shuibao mesh build --dem DEM.asc [--mask M.asc] [--regions R.asc] [--landuse L.asc]\n"
-  "                          [--soil S.asc] [--gauges G.csv] [--channel-threshold KM2] [-o mesh.h5]\n"
+  "                          [--soil S.asc] [--gauges G.csv] [--channel-threshold KM2] [--rivers R.geojson]\n"
+  "                          [--river-levels L,L] [--river-burn M] [--slope-dimension D] [--slope-target-cell M]\n"
+  "                          [--classes-from-terrain RULES.json] [-o mesh.h5]\n"
   "\n"
   "Builds a mesh from ESRI ASCII grids in projected metres or geographic degrees: priority-flood\n"
   "depression filling, D8 flow directions and accumulation, slope, channels, gauge snapping and a\n"
@@ -74,6 +78,13 @@ static const char *usage_build =
   "  --soil FILE              soil texture codes 1-11, Rawls et al. 1983 (default: loam; a placeholder)\n"
   "  --gauges FILE            CSV with a header: name, x|lon, y|lat (snapped to the largest flow nearby)\n"
   "  --channel-threshold KM2  upstream area at which a channel starts (default 10)\n"
+  "  --rivers FILE            GeoJSON river lines: the cells they cross become channel cells\n"
+  "  --river-levels L,L,...   only features whose wdb2_level (or level) is listed (default: all)\n"
+  "  --river-burn M           lower river cells by M metres before conditioning, so D8 follows them (default 0)\n"
+  "  --slope-dimension D      fractal dimension of the sub-grid slope /slope_subgrid (default: from the DEM)\n"
+  "  --slope-target-cell M    resolution the sub-grid slope stands for, metres (default 90)\n"
+  "  --classes-from-terrain FILE  land use and soil from elevation, slope and basin shares where no\n"
+  "                           --landuse or --soil raster is given (rules: docs/mesh-build.md)\n"
   "  -o, --output FILE        mesh file to write (default mesh.h5)\n";
 
 static const char *usage_run =
@@ -115,6 +126,21 @@ static const char *usage_compare =
   "  --format FORMAT   md (default), csv or json\n"
   "  --figures DIR     also write PNG figures to DIR: hydrographs at every gauge, maximum-depth\n"
   "                    maps side by side and their differences from the first file\n";
+
+static const char *usage_calibrate =
+  "usage: mpiexec -n N shuibao calibrate SCENARIO.json --targets TARGETS.json [-o CALIBRATED.json]\n"
+  "                                      [--mesh mesh.h5] [--groups G] [PETSc options: -tao_type nm, -tao_max_funcs N]\n"
+  "\n"
+  "Adjusts multipliers of infiltration.ks_factor and of Manning's n (overland and channel) with a\n"
+  "derivative-free PETSc TAO method (POUNDERS by default) until the annual runoff at the target\n"
+  "gauges matches the observed values; every candidate is a full run on all ranks. Writes a\n"
+  "scenario that extends SCENARIO.json with the calibrated values. See docs/calibration.md.\n"
+  "\n"
+  "  --targets FILE      parameters (initial, min, max multipliers) and targets (gauge, runoff_m3_a)\n"
+  "  -o, --output FILE   calibrated scenario (default: SCENARIO-calibrated.json)\n"
+  "  --mesh FILE         mesh file (default: the scenario's \"mesh\")\n"
+  "  --groups G          run the method's first points (n + 1 for n parameters) side by side on G\n"
+  "                      groups of ranks (at most the number of ranks; default 1)\n";
 
 static const char *usage_scenario =
   "usage: shuibao scenario check FILE.json\n"
@@ -268,7 +294,23 @@ static PetscErrorCode CmdMesh(MPI_Comm comm, SbArgs *a)
       PetscCall(NextValue(a, &i, o, &v));
       PetscCall(ParseReal(o, v, "an area in km2", &km2));
       PetscCheck(km2 > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "--channel-threshold: expected an area > 0 in km2, got %s", v);
-    } else SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "mesh %s: unknown option %s (see shuibao mesh %s --help)", sub, o, sub);
+    } else if (!synth && !strcmp(o, "--rivers")) PetscCall(NextValue(a, &i, o, &bo.rivers));
+    else if (!synth && !strcmp(o, "--river-levels")) {
+      PetscCall(NextValue(a, &i, o, &v));
+      PetscCall(SbMeshBuildParseLevels(o, v, &bo));
+    } else if (!synth && !strcmp(o, "--river-burn")) {
+      PetscCall(NextValue(a, &i, o, &v));
+      PetscCall(ParseReal(o, v, "a depth in metres", &bo.river_burn_m));
+    } else if (!synth && !strcmp(o, "--slope-dimension")) {
+      PetscCall(NextValue(a, &i, o, &v));
+      PetscCall(ParseReal(o, v, "a fractal dimension in (1, 2)", &bo.slope_dimension));
+      PetscCheck(bo.slope_dimension > 1 && bo.slope_dimension < 2, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "--slope-dimension: expected a fractal dimension in (1, 2), got %s", v);
+    } else if (!synth && !strcmp(o, "--slope-target-cell")) {
+      PetscCall(NextValue(a, &i, o, &v));
+      PetscCall(ParseReal(o, v, "a cell size in metres", &bo.slope_target_cell_m));
+      PetscCheck(bo.slope_target_cell_m > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "--slope-target-cell: expected a cell size > 0 in metres, got %s", v);
+    } else if (!synth && !strcmp(o, "--classes-from-terrain")) PetscCall(NextValue(a, &i, o, &bo.classes));
+    else SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "mesh %s: unknown option %s (see shuibao mesh %s --help)", sub, o, sub);
   }
   if (synth) PetscCheck(cell > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "mesh synth: --cell-size: required (metres, 90 to 5000)");
   else PetscCheck(bo.dem, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "mesh build: --dem: required");
@@ -404,6 +446,39 @@ static PetscErrorCode CmdCompare(MPI_Comm comm, SbArgs *a)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+static PetscErrorCode CmdCalibrate(MPI_Comm comm, SbArgs *a)
+{
+  SbCalibrateOptions o = {0};
+
+  PetscFunctionBeginUser;
+  for (int i = 0; i < a->argc; i++) {
+    const char *s = a->argv[i];
+
+    if (IsHelp(s)) {
+      PetscCall(PetscPrintf(comm, "%s", usage_calibrate));
+      PetscFunctionReturn(PETSC_SUCCESS);
+    } else if (IsOutput(s)) PetscCall(NextValue(a, &i, s, &o.output));
+    else if (!strcmp(s, "--targets")) PetscCall(NextValue(a, &i, s, &o.targets));
+    else if (!strcmp(s, "--groups")) {
+      const char *v = NULL;
+
+      PetscCall(NextValue(a, &i, s, &v));
+      PetscCall(ParseInt(s, v, "a number of groups >= 1", &o.groups));
+      PetscCheck(o.groups >= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "--groups: expected a number of groups >= 1, got %s", v);
+    }
+    else if (!strcmp(s, "--mesh")) PetscCall(NextValue(a, &i, s, &o.mesh));
+    else if (s[0] == '-') SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "calibrate: unknown option %s (see shuibao calibrate --help)", s);
+    else {
+      PetscCheck(!o.scenario, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "calibrate: one scenario, got %s and %s", o.scenario, s);
+      o.scenario = s;
+    }
+  }
+  PetscCheck(o.scenario, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "calibrate: missing the scenario file (see shuibao calibrate --help)");
+  PetscCheck(o.targets, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "calibrate: --targets: required (see shuibao calibrate --help)");
+  PetscCall(SbCalibrate(comm, &o));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode CmdScenario(MPI_Comm comm, SbArgs *a)
 {
   PetscMPIInt rank;
@@ -501,6 +576,7 @@ int SbMain(int argc, char **argv)
     ierr = SbSignalsInstall();
     if (!ierr) ierr = CmdEnsemble(PETSC_COMM_WORLD, &a);
   } else if (!strcmp(cmd, "compare")) ierr = CmdCompare(PETSC_COMM_WORLD, &a);
+  else if (!strcmp(cmd, "calibrate")) ierr = CmdCalibrate(PETSC_COMM_WORLD, &a);
   else if (!strcmp(cmd, "scenario")) ierr = CmdScenario(PETSC_COMM_WORLD, &a);
   else {
     if (rank == 0) fprintf(stderr, "shuibao: error: unknown command \"%s\" (see shuibao --help)\n", cmd);

@@ -290,7 +290,7 @@ static PetscErrorCode TimeLoop(SbRunCtx *c, const SbRunOptions *opts, PetscInt *
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* A log stage by name, registered once per process (an ensemble runs several scenarios in turn). */
+/* A log stage by name, registered once per process (an ensemble or a calibration runs several scenarios in turn). */
 static PetscErrorCode Stage(const char *name, PetscLogStage *st)
 {
   PetscFunctionBeginUser;

@@ -8,13 +8,17 @@
 #include "build.h"
 #include "flow.h"
 #include "raster.h"
+#include "rivers.h"
+#include "terrain.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <stdlib.h>
 
 #define SB_BUILD_DEFAULT_CHANNEL_KM2 10.0
 #define SB_BUILD_MAX_REGIONS         16 /* size of SbMeshData.region_names */
+#define SB_BUILD_DEFAULT_TARGET_M    90.0 /* as assessment.slope_target_cell_m */
 
 typedef struct {
   char      name[SB_MAX_NAME];
@@ -31,6 +35,7 @@ typedef struct {
   char       *csv;
   PetscReal  *saved_elevation;
   uint8_t    *catchment;
+  uint8_t    *river;
   SbMeshData *mesh;
 } BuildWork;
 
@@ -298,7 +303,8 @@ static PetscErrorCode CountActive(const SbMeshData *m, PetscInt *nactive)
 static PetscErrorCode BuildMesh(const SbMeshBuildOptions *opts, BuildWork *w)
 {
   SbMeshData *m;
-  PetscInt    n, outlet = -1, outlet_gauge = -1, maxregion = 1, maxcode, nbefore, nafter;
+  PetscInt    n, outlet = -1, outlet_gauge = -1, maxregion = 1, maxcode, nbefore, nafter, nriver = 0, nriver_channel = 0;
+  PetscReal   D = opts->slope_dimension, target_m = opts->slope_target_cell_m > 0 ? opts->slope_target_cell_m : SB_BUILD_DEFAULT_TARGET_M;
   PetscReal   threshold_km2 = opts->channel_threshold_km2;
   const char *maskname      = opts->mask ? opts->mask : opts->dem;
   char        outlet_desc[160];
@@ -318,6 +324,9 @@ static PetscErrorCode BuildMesh(const SbMeshBuildOptions *opts, BuildWork *w)
     PetscCall(SbRasterReadText(opts->gauges, &w->csv));
     PetscCall(ParseGauges(opts->gauges, w->csv, w));
   }
+  if (opts->classes) PetscCall(SbTerrainClassesCheck(opts->classes));
+  PetscCheck(opts->river_burn_m >= 0 && opts->river_burn_m <= 1000, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "mesh build: river burn depth: expected 0 to 1000 m, got %g", (double)opts->river_burn_m);
+  PetscCheck(D == 0 || (D > 1 && D < 2), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "mesh build: slope fractal dimension: expected a number in (1, 2), got %g", (double)D);
 
   PetscCall(SbMeshDataCreate(w->dem->nx, w->dem->ny, &w->mesh));
   m           = w->mesh;
@@ -336,6 +345,11 @@ static PetscErrorCode BuildMesh(const SbMeshBuildOptions *opts, BuildWork *w)
     /* Outside the basin any finite value will do (meshdata.h); keep the DEM where it has data. */
     m->elevation[i] = isnan(z) ? 0 : z;
   }
+  if (opts->rivers) {
+    PetscCall(PetscMalloc1(n, &w->river));
+    PetscCall(SbRiversRasterize(opts->rivers, m, opts->river_levels, opts->nriver_levels, w->river, &nriver));
+    PetscCall(PetscInfo(NULL, "mesh build: %" PetscInt_FMT " cells of the grid lie on the rivers of %s\n", nriver, opts->rivers));
+  }
   PetscCall(CountActive(m, &nbefore));
   PetscCheck(nbefore > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: no active cell (every cell is 0 or no data)", maskname);
   if (w->regions) PetscCall(CheckCodes(opts->regions, w->regions, m->mask, "region id", 1, SB_BUILD_MAX_REGIONS, &maxregion));
@@ -352,6 +366,12 @@ static PetscErrorCode BuildMesh(const SbMeshBuildOptions *opts, BuildWork *w)
       if (same) outlet_gauge = g;
     }
   }
+
+  /* The fractal dimension of the sub-grid slope from the DEM as read (before burning and filling). */
+  if (D == 0) PetscCall(SbTerrainFractalDimension(m, m->elevation, &D));
+  if (w->river && opts->river_burn_m > 0)
+    for (PetscInt i = 0; i < n; i++)
+      if (w->river[i] && m->mask[i]) m->elevation[i] -= opts->river_burn_m;
 
   /* The outlet: a CSV gauge "outlet" (snapped), else the lowest cell on the mask boundary, else
      (no mask) every cell on the border of the data drains off the grid. */
@@ -380,6 +400,13 @@ static PetscErrorCode BuildMesh(const SbMeshBuildOptions *opts, BuildWork *w)
   }
   PetscCall(SbFlowCondition(m, outlet, threshold_km2 * 1e6));
   PetscCall(CountActive(m, &nafter));
+  if (w->river)
+    for (PetscInt i = 0; i < n; i++)
+      if (w->river[i] && m->mask[i]) {
+        nriver_channel++;
+        m->channel[i] = 1;
+      }
+  PetscCall(SbTerrainSlopeSubgrid(m, D, target_m));
   if (nafter < nbefore) PetscCall(PetscInfo(NULL, "mesh build: %" PetscInt_FMT " cells of %s are not 8-connected to the outlet and were left out of the basin\n", nbefore - nafter, maskname));
 
   /* Regions, land use and soil on the final mask. The defaults are placeholders until real land
@@ -393,13 +420,39 @@ static PetscErrorCode BuildMesh(const SbMeshBuildOptions *opts, BuildWork *w)
     m->landuse[i] = w->landuse ? (int32_t)w->landuse->v[i] : SB_LU_FOREST;
     m->soil[i]    = w->soil ? (int32_t)w->soil->v[i] : SB_SOIL_LOAM;
   }
+  if (opts->classes) PetscCall(SbTerrainClasses(m, w->dem->v, opts->classes, w->landuse ? PETSC_TRUE : PETSC_FALSE, w->soil ? PETSC_TRUE : PETSC_FALSE));
   if (w->regions) {
     m->nregions = maxregion;
     for (PetscInt r = 0; r < maxregion; r++) (void)snprintf(m->region_names[r], sizeof(m->region_names[r]), "region_%" PetscInt_FMT, r + 1);
   }
-  (void)snprintf(m->source, sizeof(m->source), "shuibao mesh build: dem %s (%s); mask %s; regions %s; landuse %s; soil %s; gauges %s; outlet %s; channel threshold %.10g km2; %" PetscInt_FMT " active cells%s", opts->dem,
-                 m->geographic ? "WGS84 degrees" : "projected metres", opts->mask ? opts->mask : "none (every DEM data cell)", opts->regions ? opts->regions : "none (one region)", opts->landuse ? opts->landuse : "default forest (placeholder)",
-                 opts->soil ? opts->soil : "default loam (placeholder)", opts->gauges ? opts->gauges : "none", outlet_desc, (double)threshold_km2, nafter, nafter < nbefore ? " (cells not connected to the outlet left out)" : "");
+  {
+    char extra[400];
+
+    (void)snprintf(m->source, sizeof(m->source), "shuibao mesh build: dem %s (%s); mask %s; regions %s; landuse %s; soil %s; gauges %s; outlet %s; channel threshold %.10g km2; %" PetscInt_FMT " active cells%s", opts->dem,
+                   m->geographic ? "WGS84 degrees" : "projected metres", opts->mask ? opts->mask : "none (every DEM data cell)", opts->regions ? opts->regions : "none (one region)", opts->landuse ? opts->landuse : opts->classes ? "from terrain rules" : "default forest (placeholder)",
+                   opts->soil ? opts->soil : opts->classes ? "from terrain rules" : "default loam (placeholder)", opts->gauges ? opts->gauges : "none", outlet_desc, (double)threshold_km2, nafter, nafter < nbefore ? " (cells not connected to the outlet left out)" : "");
+    (void)snprintf(extra, sizeof(extra), "; rivers %s (%" PetscInt_FMT " channel cells from it, burnt %.10g m); sub-grid slope: fractal dimension %.4f%s, target cell %.10g m; classes %s", opts->rivers ? opts->rivers : "none", nriver_channel, (double)opts->river_burn_m, (double)D,
+                   opts->slope_dimension > 0 ? "" : " (estimated from the DEM)", (double)target_m, opts->classes ? opts->classes : "none");
+    PetscCall(PetscStrlcat(m->source, extra, sizeof(m->source)));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbMeshBuildParseLevels(const char *option, const char *text, SbMeshBuildOptions *opts)
+{
+  const char *p = text;
+
+  PetscFunctionBeginUser;
+  opts->nriver_levels = 0;
+  for (;;) {
+    char *end;
+    long  v = strtol(p, &end, 10);
+
+    PetscCheck(end != p && (*end == ',' || *end == 0) && opts->nriver_levels < 8, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: expected a comma-separated list of up to 8 integer levels, got \"%s\"", option, text);
+    opts->river_levels[opts->nriver_levels++] = (PetscInt)v;
+    if (!*end) break;
+    p = end + 1;
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -422,6 +475,7 @@ PetscErrorCode SbMeshBuild(const SbMeshBuildOptions *opts, SbMeshData **mesh)
   PetscCall(PetscFree(w.csv));
   PetscCall(PetscFree(w.saved_elevation));
   PetscCall(PetscFree(w.catchment));
+  PetscCall(PetscFree(w.river));
   if (ierr) PetscCall(SbMeshDataDestroy(&w.mesh));
   PetscCall(ierr);
   *mesh = w.mesh;

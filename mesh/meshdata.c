@@ -54,6 +54,7 @@ PetscErrorCode SbMeshDataDestroy(SbMeshData **mesh)
   PetscCall(PetscFree(m->flow_direction));
   PetscCall(PetscFree(m->flow_accumulation));
   PetscCall(PetscFree(m->slope));
+  PetscCall(PetscFree(m->slope_subgrid));
   PetscCall(PetscFree(m->channel));
   PetscCall(PetscFree(m->region));
   PetscCall(PetscFree(m->landuse));
@@ -143,6 +144,15 @@ static PetscErrorCode WriteContents(const SbMeshData *m, const char *path, const
   PetscCall(WriteMap(file, "flow_direction", H5T_STD_U8LE, H5T_NATIVE_UINT8, m->flow_direction, m->nx, m->ny, NULL, "D8 flow direction, ESRI codes (1 E, 2 SE, 4 S, 8 SW, 16 W, 32 NW, 64 N, 128 NE, 0 none)"));
   PetscCall(WriteMap(file, "flow_accumulation", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, m->flow_accumulation, m->nx, m->ny, "m2", "upstream area, own cell included"));
   PetscCall(WriteMap(file, "slope", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, m->slope, m->nx, m->ny, "1", "D8 steepest-descent slope (tangent)"));
+  if (m->slope_subgrid) {
+    hid_t d;
+
+    PetscCall(WriteMap(file, "slope_subgrid", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, m->slope_subgrid, m->nx, m->ny, "1", "sub-grid hillslope gradient (tangent): slope scaled to slope_target_cell_m by the fractal rule of Zhang et al. (1999)"));
+    SbCallHDF5(d = H5Dopen2(file, "slope_subgrid", H5P_DEFAULT));
+    PetscCall(SbH5WriteAttrDouble(d, "fractal_dimension", m->slope_fractal_dimension));
+    PetscCall(SbH5WriteAttrDouble(d, "target_cell_m", m->slope_target_cell_m));
+    SbCallHDF5(H5Dclose(d));
+  }
   PetscCall(WriteMap(file, "channel", H5T_STD_U8LE, H5T_NATIVE_UINT8, m->channel, m->nx, m->ny, "1", "channel cell (1 = channel)"));
   {
     /* Class maps are 0 outside the basin (mesh.md), whatever the arrays hold there. */

@@ -79,6 +79,8 @@ typedef struct {
   uint8_t   *flow_direction;    /* D8, ESRI codes above */
   PetscReal *flow_accumulation; /* upstream area in m², own cell included; 0 outside */
   PetscReal *slope;             /* tan(steepest-descent angle), m/m, of the conditioned surface */
+  PetscReal *slope_subgrid;     /* NULL, or tan of the sub-grid slope (mesh/terrain.h): written as /slope_subgrid */
+  PetscReal  slope_fractal_dimension, slope_target_cell_m; /* D and target cell of slope_subgrid */
   uint8_t   *channel;           /* 1 = channel cell */
   int32_t   *region;            /* 1.. = region id, 0 outside */
   int32_t   *landuse;           /* SbLandUse */
@@ -91,7 +93,7 @@ typedef struct {
   char       region_names[16][SB_MAX_NAME]; /* names of regions 1..nregions (index id-1) */
   PetscReal  channel_threshold_m2;          /* accumulation threshold used for /channel */
   PetscReal  reservoir_level_m;             /* normal pool level of a reservoir, NaN if none */
-  char       source[512];                   /* how the mesh was made (command line / inputs) */
+  char       source[1024];                   /* how the mesh was made (command line / inputs) */
 } SbMeshData;
 
 /* Allocate every array for an nx x ny grid, zero-filled; sets nx, ny, reservoir_level_m = NaN. */

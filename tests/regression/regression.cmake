@@ -12,7 +12,7 @@ function(sb_test name labels)
 endfunction()
 
 # Help for every command.
-foreach(cmd "--help" "mesh --help" "mesh synth --help" "mesh build --help" "run --help" "compare --help" "scenario --help")
+foreach(cmd "--help" "mesh --help" "mesh synth --help" "mesh build --help" "run --help" "compare --help" "scenario --help" "calibrate --help")
   string(REPLACE " " ";" args "${cmd}")
   string(REPLACE " " "_" tname "${cmd}")
   string(REPLACE "--" "" tname "${tname}")
@@ -39,12 +39,29 @@ sb_test(mesh.build_hanjiang mesh ${SB_RUNCASE} -- ${SB_EXE} mesh build --dem ${S
 set_tests_properties(mesh.build_hanjiang PROPERTIES FIXTURES_SETUP hanjiang)
 sb_test(mesh.build_hanjiang_check mesh ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_mesh.py ${SB_REG}/hanjiang.h5 outlet=94106:0.02 ankang=39287:0.02)
 set_tests_properties(mesh.build_hanjiang_check PROPERTIES FIXTURES_REQUIRED hanjiang)
+# The real mesh with rivers, the sub-grid slope and classes from terrain (docs/hanjiang.md); skipped
+# (exit 77) with a message where the shared data folder is absent.
+sb_test(mesh.build_hanjiang_full mesh ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_hanjiang.py ${SB_EXE} ${SB_DATA} ${CMAKE_SOURCE_DIR}/scenarios/hanjiang-classes.json ${SB_REG}/hanjiang_full.h5)
+set_tests_properties(mesh.build_hanjiang_full PROPERTIES SKIP_RETURN_CODE 77 FIXTURES_SETUP hanjiang_full)
+sb_test(bad.build_classes_key cli ${SB_RUNCASE} --expect-error --timeout 60 --fail-substr "bad_classes.json: landuse.shares.forests: unknown key" --absent ${SB_REG}/bad_mesh.h5 -- ${SB_EXE} mesh build --dem ${CMAKE_SOURCE_DIR}/tests/rasters/good_dem.asc --classes-from-terrain ${CMAKE_SOURCE_DIR}/tests/regression/hanjiang_mesh/bad_classes.json -o ${SB_REG}/bad_mesh.h5)
+sb_test(bad.build_rivers_coordinate cli ${SB_RUNCASE} --expect-error --timeout 60 --fail-substr "bad_rivers.geojson: features[0].geometry.coordinates[1]: expected [x, y] numbers" --absent ${SB_REG}/bad_mesh.h5 -- ${SB_EXE} mesh build --dem ${CMAKE_SOURCE_DIR}/tests/rasters/good_dem.asc --rivers ${CMAKE_SOURCE_DIR}/tests/regression/hanjiang_mesh/bad_rivers.geojson -o ${SB_REG}/bad_mesh.h5)
 foreach(np 1 2 4)
   sb_test(run.hanjiang_np${np} mpi ${SB_RUNCASE} --np ${np} -- ${SB_EXE} run ${SB_STORM}/scenario.json --mesh ${SB_REG}/hanjiang.h5 -o ${SB_REG}/hanjiang_np${np}.h5 --quiet)
   set_tests_properties(run.hanjiang_np${np} PROPERTIES FIXTURES_REQUIRED hanjiang FIXTURES_SETUP hanjiang_np${np} PROCESSORS ${np})
 endforeach()
 sb_test(run.hanjiang_ranks_equal mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/compare_ranks.py ${CMAKE_SOURCE_DIR}/tests/regression/hanjiang ${SB_REG}/hanjiang_np1.h5 ${SB_REG}/hanjiang_np2.h5 ${SB_REG}/hanjiang_np4.h5)
 set_tests_properties(run.hanjiang_ranks_equal PROPERTIES FIXTURES_REQUIRED "hanjiang_np1;hanjiang_np2;hanjiang_np4")
+
+# shuibao calibrate recovers a known multiplier (twin experiment, docs/calibration.md), 1/2/4 ranks.
+foreach(np 1 2 4)
+  sb_test(calibrate.twin_np${np} mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_calibrate.py ${MPIEXEC_EXECUTABLE} ${SB_EXE} ${np} ${CMAKE_SOURCE_DIR}/tests/regression/calibrate ${SB_REG}/calibrate_np${np})
+  set_tests_properties(calibrate.twin_np${np} PROPERTIES PROCESSORS ${np})
+endforeach()
+# The same with the first runs side by side on sub-communicators (--groups).
+sb_test(calibrate.groups_np2 mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_calibrate.py ${MPIEXEC_EXECUTABLE} ${SB_EXE} 2 ${CMAKE_SOURCE_DIR}/tests/regression/calibrate ${SB_REG}/calibrate_groups_np2 2)
+sb_test(calibrate.groups_np4 mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_calibrate.py ${MPIEXEC_EXECUTABLE} ${SB_EXE} 4 ${CMAKE_SOURCE_DIR}/tests/regression/calibrate ${SB_REG}/calibrate_groups_np4 3)
+set_tests_properties(calibrate.groups_np2 PROPERTIES PROCESSORS 2)
+set_tests_properties(calibrate.groups_np4 PROPERTIES PROCESSORS 4)
 
 # Bad input on the command line: one line naming the file, non-zero exit, no output, 1 and 2 ranks.
 foreach(np 1 2)
