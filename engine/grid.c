@@ -41,24 +41,68 @@ PetscErrorCode SbGridPartition(const PetscInt *counts, PetscInt len, PetscInt pa
 }
 
 /* Process grid m x n (m along x) minimising the halo perimeter of a rank, as PETSc does. */
-static void ChooseProcessGrid(PetscInt nx, PetscInt ny, PetscMPIInt size, PetscInt *m, PetscInt *n)
-{
-  PetscReal best = PETSC_MAX_REAL;
+/* Halo cost of a cell of a rank's boundary relative to the update of an active cell, for choosing
+   the process grid (docs/scaling.md: ~0.1 at 3 ghost cells of 3 values on a cluster network). */
+#define SB_HALO_WEIGHT 0.25
 
+/* Collective. The process grid m x n (m columns of ranks) and the widths lx[m], ly[n] that keep
+   the largest number of active cells on a rank smallest, with the halo as a small extra cost:
+   every factorisation of size is split by SbGridPartition along the active cells per column
+   (colc) and per row (rowc), and the active cells of each block counted from the mask band
+   (rows r0 .. r0 + nr - 1) this rank read. A basin is no rectangle, so the square-ish grid that
+   minimises the perimeter can leave one rank with twice the mean load (docs/scaling.md). lx and
+   ly are allocated here (PetscMalloc2) for the caller to free. */
+static PetscErrorCode ChooseProcessGrid(SbGrid *g, const double *band, PetscInt r0, PetscInt nr, const PetscInt *rowc, const PetscInt *colc, PetscMPIInt size, PetscInt *m, PetscInt *n, PetscInt **lx, PetscInt **ly)
+{
+  PetscReal   best = PETSC_MAX_REAL;
+  PetscInt   *colblock, *tx, *ty;
+  PetscInt64 *load, total = 0;
+
+  PetscFunctionBeginUser;
   *m = 1;
   *n = size;
+  for (PetscInt r = 0; r < g->ny; r++) total += rowc[r];
+  PetscCall(PetscMalloc3(g->nx, &colblock, size, &tx, size, &ty));
+  PetscCall(PetscMalloc1(size, &load));
+  PetscCall(PetscMalloc2(size, lx, size, ly));
   for (PetscInt mm = 1; mm <= size; mm++) {
-    PetscInt  nn = size / mm;
-    PetscReal cost;
+    const PetscInt nn = size / mm;
+    PetscInt64     maxload = 0;
+    PetscReal      cost;
 
-    if (mm * nn != size || mm > nx || nn > ny) continue;
-    cost = (PetscReal)nx / mm + (PetscReal)ny / nn;
+    if (mm * nn != size || mm > g->nx || nn > g->ny) continue;
+    PetscCall(SbGridPartition(colc, g->nx, mm, PetscMin(3, g->nx / mm), tx));
+    PetscCall(SbGridPartition(rowc, g->ny, nn, PetscMin(3, g->ny / nn), ty));
+    for (PetscInt i = 0, c = 0; i < mm; i++)
+      for (PetscInt k = 0; k < tx[i]; k++) colblock[c++] = i;
+    PetscCall(PetscArrayzero(load, size));
+    for (PetscInt r = 0, j = 0, rend = ty[0]; r < nr; r++) {
+      while (r0 + r >= rend) rend += ty[++j];
+      for (PetscInt c = 0; c < g->nx; c++)
+        if (band[r * g->nx + c] != 0) load[j * mm + colblock[c]]++;
+    }
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, load, size, MPIU_INT64, MPI_SUM, g->comm));
+    for (PetscInt b = 0; b < size; b++) maxload = PetscMax(maxload, load[b]);
+    /* the widest block's boundary: ghost rows and columns on the sides that have neighbours */
+    {
+      PetscInt wx = 0, wy = 0;
+
+      for (PetscInt i = 0; i < mm; i++) wx = PetscMax(wx, tx[i]);
+      for (PetscInt j = 0; j < nn; j++) wy = PetscMax(wy, ty[j]);
+      cost = (PetscReal)maxload + SB_HALO_WEIGHT * (PetscReal)((nn > 1 ? 2 * wx : 0) + (mm > 1 ? 2 * wy : 0));
+    }
+    if (total == 0) cost = (PetscReal)g->nx / mm + (PetscReal)g->ny / nn; /* no active cell: the smallest perimeter */
     if (cost < best) {
       best = cost;
       *m   = mm;
       *n   = nn;
+      PetscCall(PetscArraycpy(*lx, tx, mm));
+      PetscCall(PetscArraycpy(*ly, ty, nn));
     }
   }
+  PetscCall(PetscFree3(colblock, tx, ty));
+  PetscCall(PetscFree(load));
+  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 static PetscErrorCode ReadBlock(hid_t file, const char *path, const char *name, PetscInt r0, PetscInt nr, PetscInt c0, PetscInt nc, double *buf)
@@ -386,18 +430,18 @@ static PetscErrorCode ReadMesh(SbGrid *g, hid_t file)
         rowc[r0 + r]++;
         colc[c]++;
       }
-  PetscCall(PetscFree(buf));
-  if (ierr) PetscCall(PetscFree2(rowc, colc));
-  PetscCall(ierr);
+  if (ierr) {
+    PetscCall(PetscFree(buf));
+    PetscCall(PetscFree2(rowc, colc));
+    PetscCall(ierr);
+  }
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, rowc, (int)g->ny, MPIU_INT, MPI_SUM, comm));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, colc, (int)g->nx, MPIU_INT, MPI_SUM, comm));
 
-  ChooseProcessGrid(g->nx, g->ny, size, &m, &n);
-  PetscCall(PetscMalloc2(m, &lx, n, &ly));
   /* At least 3 columns and rows per rank where the grid allows: the local-inertial step reads
      ghosts 3 cells deep (one halo exchange per step, routing_li.c). */
-  PetscCall(SbGridPartition(colc, g->nx, m, PetscMin(3, g->nx / m), lx));
-  PetscCall(SbGridPartition(rowc, g->ny, n, PetscMin(3, g->ny / n), ly));
+  PetscCall(ChooseProcessGrid(g, buf, r0, nr, rowc, colc, size, &m, &n, &lx, &ly));
+  PetscCall(PetscFree(buf));
   PetscCall(DMDACreate2d(comm, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_BOX, g->nx, g->ny, m, n, 1, 1, lx, ly, &g->da));
   PetscCall(DMSetUp(g->da));
   PetscCall(PetscFree2(lx, ly));
