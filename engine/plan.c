@@ -28,6 +28,9 @@
 /* A candidate brought below the tolerance must be so by this relative margin: the plan computes
    A·W'/W, the run R·K·L·S·W', which may differ in the last bits. */
 #define SB_PLAN_MARGIN 1e-9
+/* A target is met when the rate is at least target − SB_PLAN_RATE_TOL: the run's sums of areas
+   (in another order) and the plan's differ in the last bits. */
+#define SB_PLAN_RATE_TOL 1e-9
 
 typedef struct {
   PetscInt   n;
@@ -446,9 +449,8 @@ static PetscErrorCode PlanInner(MPI_Comm comm, const SbPlanOptions *o, SbPlanCtx
   PetscCall(SumBefore(comm, &x->c, UINT64_MAX, x->grid->nx * x->grid->ny, tot));
   t->candidates_area = tot[0];
   t->candidates_cost = tot[1];
-  /* area to bring below the tolerance; a little more so that the run's own sums meet the target */
-  need = o->target * t->area_total - t->slight;
-  if (need > 0) need += 1e-12 * t->area_total;
+  /* area to bring below the tolerance */
+  need = (o->target - SB_PLAN_RATE_TOL) * t->area_total - t->slight;
   PetscCall(PetscCalloc1(PetscMax(x->c.n, 1), &sel));
   if (need > 0) {
     PetscCall(FirstPosition(comm, &x->c, 0, need, PETSC_FALSE, x->grid->nx * x->grid->ny, &kb, &gb, &found));
