@@ -4,11 +4,13 @@
    not change another's: the rate gained by a cell is its area if the measure brings its soil loss
    below the tolerance, else nothing. Every untreated cell above the tolerance is a candidate with
    the cheapest measure of the library that brings it below; candidates are taken in order of cost
-   per km² brought below (ties by the smaller global cell index, row-major), the shortest prefix
-   whose area reaches the target. With equal cell areas this is the optimum of the covering
+   per km² brought below, then of cost per tonne of soil loss avoided (among cells of equal unit
+   cost, those that lose most soil first: what a spent budget leaves out matters least), then by
+   the smaller global cell index (row-major); the plan is the shortest prefix whose area reaches the
+   target, or the longest whose cost is within the budget. With equal cell areas this is the optimum of the covering
    knapsack (the n cheapest cells); with unequal areas (geographic grids) the last cell may
-   overshoot by less than one cell. The prefix boundary is found by bisection on the key's bits and
-   then on the global index, each step one exact sum over the ranks (exactsum.h), as measures.c
+   overshoot by less than one cell. The prefix boundary is found by bisection on the bits of each
+   key and then on the global index, each step one exact sum over the ranks (exactsum.h), as measures.c
    does: no cell list is gathered and the plan does not depend on the rank count. */
 #include "plan.h"
 #include "scenario.h"
@@ -34,20 +36,33 @@
 
 typedef struct {
   PetscInt   n;
-  uint64_t  *key; /* bits of the cost per km² (a non-negative double orders as its bits) */
+  uint64_t  *key; /* [2n]: bits of the cost per km² brought below the tolerance, then of the cost per
+                     tonne of soil loss avoided (non-negative doubles order as their bits) */
   PetscInt  *gidx, *local, *def;
   PetscReal *w;   /* [2n]: area km², cost yuan */
 } SbPlanCands;
 
-/* Exact totals (area km², cost yuan) of the candidates at or before (kb, gb) in the order (key,
-   global index). */
-static PetscErrorCode SumBefore(MPI_Comm comm, const SbPlanCands *c, uint64_t kb, PetscInt gb, PetscReal tot[2])
+/* A position in the order of the candidates: (key[0], key[1], global index), each ascending. */
+typedef struct {
+  uint64_t k[2];
+  PetscInt g;
+} SbPlanPos;
+
+static PetscBool AtOrBefore(const SbPlanCands *c, PetscInt q, const SbPlanPos *p)
+{
+  if (c->key[2 * q] != p->k[0]) return (PetscBool)(c->key[2 * q] < p->k[0]);
+  if (c->key[2 * q + 1] != p->k[1]) return (PetscBool)(c->key[2 * q + 1] < p->k[1]);
+  return (PetscBool)(c->gidx[q] <= p->g);
+}
+
+/* Exact totals (area km², cost yuan) of the candidates at or before p. */
+static PetscErrorCode SumBefore(MPI_Comm comm, const SbPlanCands *c, const SbPlanPos *p, PetscReal tot[2])
 {
   SbExactSum s[2] = {{0, 0}, {0, 0}};
 
   PetscFunctionBeginUser;
   for (PetscInt q = 0; q < c->n; q++)
-    if (c->key[q] < kb || (c->key[q] == kb && c->gidx[q] <= gb)) {
+    if (AtOrBefore(c, q, p)) {
       SbExactSumAdd(&s[0], c->w[2 * q]);
       SbExactSumAdd(&s[1], c->w[2 * q + 1]);
     }
@@ -60,37 +75,45 @@ static PetscBool Reaches(PetscReal v, PetscReal x, PetscBool strict)
   return (PetscBool)(strict ? v > x : v >= x);
 }
 
-/* The first position (kb, gb) at which the running total of quantity `which` (0 area, 1 cost)
-   reaches x (exceeds it with strict); *found false if the total never does. */
-static PetscErrorCode FirstPosition(MPI_Comm comm, const SbPlanCands *c, PetscInt which, PetscReal x, PetscBool strict, PetscInt nglobal, uint64_t *kb, PetscInt *gb, PetscBool *found)
+/* The first position p at which the running total of quantity `which` (0 area, 1 cost) reaches x
+   (exceeds it with strict); *found false if the total never does. Bisection on key[0], then on
+   key[1] within it, then on the global index. */
+static PetscErrorCode FirstPosition(MPI_Comm comm, const SbPlanCands *c, PetscInt which, PetscReal x, PetscBool strict, PetscInt nglobal, SbPlanPos *p, PetscBool *found)
 {
   PetscReal tot[2];
-  uint64_t  lo = 0, hi = UINT64_MAX;
-  PetscInt  glo = -1, ghi = nglobal - 1;
+  SbPlanPos t = {{UINT64_MAX, UINT64_MAX}, nglobal};
 
   PetscFunctionBeginUser;
-  PetscCall(SumBefore(comm, c, UINT64_MAX, nglobal, tot));
+  PetscCall(SumBefore(comm, c, &t, tot));
   *found = Reaches(tot[which], x, strict);
   if (!*found) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(SumBefore(comm, c, 0, nglobal, tot));
-  if (Reaches(tot[which], x, strict)) hi = 0;
-  else
-    while (hi - lo > 1) {
-      const uint64_t mid = lo + (hi - lo) / 2;
+  for (PetscInt level = 0; level < 2; level++) {
+    uint64_t lo = 0, hi = UINT64_MAX;
 
-      PetscCall(SumBefore(comm, c, mid, nglobal, tot));
-      if (Reaches(tot[which], x, strict)) hi = mid;
-      else lo = mid;
-    }
-  *kb = hi;
-  while (ghi - glo > 1) {
-    const PetscInt mid = glo + (ghi - glo) / 2;
-
-    PetscCall(SumBefore(comm, c, *kb, mid, tot));
-    if (Reaches(tot[which], x, strict)) ghi = mid;
-    else glo = mid;
+    t.k[level] = 0;
+    PetscCall(SumBefore(comm, c, &t, tot));
+    if (Reaches(tot[which], x, strict)) hi = 0;
+    else
+      while (hi - lo > 1) {
+        t.k[level] = lo + (hi - lo) / 2;
+        PetscCall(SumBefore(comm, c, &t, tot));
+        if (Reaches(tot[which], x, strict)) hi = t.k[level];
+        else lo = t.k[level];
+      }
+    t.k[level] = hi;
   }
-  *gb = ghi;
+  {
+    PetscInt glo = -1, ghi = nglobal - 1;
+
+    while (ghi - glo > 1) {
+      t.g = glo + (ghi - glo) / 2;
+      PetscCall(SumBefore(comm, c, &t, tot));
+      if (Reaches(tot[which], x, strict)) ghi = t.g;
+      else glo = t.g;
+    }
+    t.g = ghi;
+  }
+  *p = t;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -325,11 +348,11 @@ static PetscErrorCode Candidates(SbGrid *g, SbAssessment a, SbMeasures m, PetscI
   PetscCall(SbAssessmentGetCsle(a, &tan_slope, &tab, &tol));
   PetscCall(VecDuplicate(g->mask, &Wd));
   PetscCall(VecDuplicate(g->mask, &cost));
-  PetscCall(PetscMalloc5(n, &c->key, n, &c->gidx, n, &c->local, n, &c->def, 2 * n, &c->w));
-  PetscCall(PetscMalloc1(2 * n, &best)); /* cost per km², cost */
+  PetscCall(PetscMalloc5(2 * n, &c->key, n, &c->gidx, n, &c->local, n, &c->def, 2 * n, &c->w));
+  PetscCall(PetscMalloc1(3 * n, &best)); /* cost per km² brought below, cost per tonne avoided, cost */
   for (PetscInt k = 0; k < n; k++) {
     c->def[k] = -1;
-    best[2 * k] = PETSC_MAX_REAL;
+    best[3 * k] = best[3 * k + 1] = PETSC_MAX_REAL;
   }
   PetscCall(VecGetArrayRead(A, &a0));
   PetscCall(VecGetArrayRead(W, &w0));
@@ -343,15 +366,18 @@ static PetscErrorCode Candidates(SbGrid *g, SbAssessment a, SbMeasures m, PetscI
     PetscCall(VecGetArrayRead(Wd, &wd));
     PetscCall(VecGetArrayRead(cost, &cy));
     for (PetscInt k = 0; k < n; k++) {
-      PetscReal ratio;
+      PetscReal A1, ratio, per_t;
 
       if (wd[k] < 0 || a0[k] < tol || w0[k] <= 0 || ar[k] <= 0) continue;
-      if (a0[k] * (wd[k] / w0[k]) >= tol * (1 - SB_PLAN_MARGIN)) continue;
-      ratio = cy[k] / (ar[k] * 1e-6); /* yuan per km² brought below the tolerance */
-      if (ratio < best[2 * k]) {
-        best[2 * k]     = ratio;
-        best[2 * k + 1] = cy[k];
-        c->def[k] = d;
+      A1 = a0[k] * (wd[k] / w0[k]); /* CSLE is linear in W (Liu, Zhang & Xie 2002) */
+      if (A1 >= tol * (1 - SB_PLAN_MARGIN)) continue;
+      ratio = cy[k] / (ar[k] * 1e-6);                /* yuan per km² brought below the tolerance */
+      per_t = cy[k] / ((a0[k] - A1) * ar[k] * 1e-6); /* yuan per t/a of soil loss avoided */
+      if (ratio < best[3 * k] || (ratio == best[3 * k] && per_t < best[3 * k + 1])) {
+        best[3 * k]     = ratio;
+        best[3 * k + 1] = per_t;
+        best[3 * k + 2] = cy[k];
+        c->def[k]       = d;
       }
     }
     PetscCall(VecRestoreArrayRead(cost, &cy));
@@ -359,16 +385,17 @@ static PetscErrorCode Candidates(SbGrid *g, SbAssessment a, SbMeasures m, PetscI
   }
   c->n = 0;
   for (PetscInt k = 0; k < n; k++) {
-    double r;
-
     if (c->def[k] < 0) continue;
-    r = (double)best[2 * k];
-    memcpy(&c->key[c->n], &r, sizeof(r)); /* r >= 0: its bits order as r does */
+    for (PetscInt j = 0; j < 2; j++) {
+      const double r = (double)best[3 * k + j];
+
+      memcpy(&c->key[2 * c->n + j], &r, sizeof(r)); /* r >= 0: its bits order as r does */
+    }
     c->gidx[c->n]      = (g->ys + k / g->xm) * g->nx + g->xs + k % g->xm;
     c->local[c->n]     = k;
     c->def[c->n]       = c->def[k];
     c->w[2 * c->n]     = ar[k] * 1e-6;
-    c->w[2 * c->n + 1] = best[2 * k + 1];
+    c->w[2 * c->n + 1] = best[3 * k + 2];
     c->n++;
   }
   PetscCall(VecRestoreArrayRead(g->cell_area, &ar));
@@ -398,8 +425,7 @@ static PetscErrorCode PlanInner(MPI_Comm comm, const SbPlanOptions *o, SbPlanCtx
   PetscMPIInt   rank;
   PetscInt      nsel = 0, ndefs, nreg;
   PetscBool     found, *sel;
-  uint64_t      kb = 0;
-  PetscInt      gb = -1;
+  SbPlanPos     pos, all;
   PetscReal     need, tot[2];
   SbExactSum   *s;
   SbPlanTotals *t = &x->t;
@@ -446,28 +472,30 @@ static PetscErrorCode PlanInner(MPI_Comm comm, const SbPlanOptions *o, SbPlanCtx
   PetscCheck(t->area_total > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "plan: %s: the basin has no land area", x->grid->path);
 
   PetscCall(Candidates(x->grid, x->a, x->m, ndefs, &x->c));
-  PetscCall(SumBefore(comm, &x->c, UINT64_MAX, x->grid->nx * x->grid->ny, tot));
+  all.k[0] = all.k[1] = UINT64_MAX;
+  all.g = x->grid->nx * x->grid->ny;
+  PetscCall(SumBefore(comm, &x->c, &all, tot));
   t->candidates_area = tot[0];
   t->candidates_cost = tot[1];
   /* area to bring below the tolerance */
   need = (o->target - SB_PLAN_RATE_TOL) * t->area_total - t->slight;
   PetscCall(PetscCalloc1(PetscMax(x->c.n, 1), &sel));
   if (need > 0) {
-    PetscCall(FirstPosition(comm, &x->c, 0, need, PETSC_FALSE, x->grid->nx * x->grid->ny, &kb, &gb, &found));
+    PetscCall(FirstPosition(comm, &x->c, 0, need, PETSC_FALSE, all.g, &pos, &found));
     if (!found) {
       *status = SB_PLAN_UNREACHABLE;
       PetscCall(PetscFPrintf(comm, stderr, "shuibao: plan: target %.4g unreachable: the base's rate is %.4f; every measure of the library on every cell it can bring below the tolerance gives %.4f at %.6g yuan; no plan written\n", (double)o->target, (double)(t->slight / t->area_total), (double)((t->slight + t->candidates_area) / t->area_total), (double)t->candidates_cost));
       PetscCall(PetscFree(sel));
       PetscFunctionReturn(PETSC_SUCCESS);
     }
-    PetscCall(SumBefore(comm, &x->c, kb, gb, tot));
+    PetscCall(SumBefore(comm, &x->c, &pos, tot));
     if (o->budget_yuan >= 0 && tot[1] > o->budget_yuan) {
       /* the budget runs out first: everything strictly before the first position exceeding it */
       *status = SB_PLAN_BUDGET;
-      PetscCall(FirstPosition(comm, &x->c, 1, o->budget_yuan, PETSC_TRUE, x->grid->nx * x->grid->ny, &kb, &gb, &found));
-      gb--;
+      PetscCall(FirstPosition(comm, &x->c, 1, o->budget_yuan, PETSC_TRUE, all.g, &pos, &found));
+      pos.g--; /* strictly before: the order is (key[0], key[1], index), so index − 1 within the same keys */
     }
-    for (PetscInt q = 0; q < x->c.n; q++) sel[q] = (PetscBool)(x->c.key[q] < kb || (x->c.key[q] == kb && x->c.gidx[q] <= gb));
+    for (PetscInt q = 0; q < x->c.n; q++) sel[q] = AtOrBefore(&x->c, q, &pos);
   }
   /* area and cost per measure and area, gains per area; the masks */
   PetscCall(PetscCalloc1(2 * ndefs * (nreg + 1) + nreg + 1, &s));
