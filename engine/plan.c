@@ -194,13 +194,30 @@ typedef struct {
   PetscReal *region_area, *region_slight; /* [nreg + 1] */
 } SbPlanTotals;
 
+/* Prints root (and deletes it) to path; a failed write goes to err. */
+static PetscErrorCode WriteJSON(cJSON *root, const char *path, char *err, size_t nerr)
+{
+  char *json = cJSON_Print(root);
+  FILE *fp;
+
+  PetscFunctionBeginUser;
+  cJSON_Delete(root);
+  PetscCheck(json, PETSC_COMM_SELF, PETSC_ERR_MEM, "plan: cJSON could not print %s", path);
+  if (!(fp = fopen(path, "w"))) snprintf(err, nerr, "%s: cannot write: %s", path, strerror(errno));
+  else {
+    fprintf(fp, "%s\n", json);
+    if (fclose(fp)) snprintf(err, nerr, "%s: cannot write: %s", path, strerror(errno));
+  }
+  free(json);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* The plan scenario: an extends of the base with the base's own measures (mask paths made
    absolute) and one measure per library entry used, on its mask. */
 static PetscErrorCode WritePlanJSON(const SbPlanOptions *o, const SbScenario *sc, SbMeasures m, const SbPlanTotals *t, const char *path, const char *stem, const char *status, char *err, size_t nerr)
 {
   cJSON *root = cJSON_CreateObject(), *list = NULL, *targets, *y, *out;
-  char   dir[PETSC_MAX_PATH_LEN], abs[PETSC_MAX_PATH_LEN], text[2 * PETSC_MAX_PATH_LEN + 512], *json;
-  FILE  *fp;
+  char   dir[PETSC_MAX_PATH_LEN], abs[PETSC_MAX_PATH_LEN], text[2 * PETSC_MAX_PATH_LEN + 512];
 
   PetscFunctionBeginUser;
   DirName0(sc->path, dir, sizeof(dir));
@@ -261,15 +278,7 @@ static PetscErrorCode WritePlanJSON(const SbPlanOptions *o, const SbScenario *sc
   out = cJSON_AddObjectToObject(root, "output");
   snprintf(text, sizeof(text), "%s.h5", stem);
   cJSON_AddStringToObject(out, "file", text);
-  json = cJSON_Print(root);
-  cJSON_Delete(root);
-  PetscCheck(json, PETSC_COMM_SELF, PETSC_ERR_MEM, "plan: cJSON could not print the plan");
-  if (!(fp = fopen(path, "w"))) snprintf(err, nerr, "%s: cannot write: %s", path, strerror(errno));
-  else {
-    fprintf(fp, "%s\n", json);
-    if (fclose(fp)) snprintf(err, nerr, "%s: cannot write: %s", path, strerror(errno));
-  }
-  free(json);
+  PetscCall(WriteJSON(root, path, err, nerr));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -282,8 +291,6 @@ static const char *AreaName(const SbGrid *g, PetscInt id)
 static PetscErrorCode WriteReport(const SbPlanOptions *o, SbGrid *g, SbMeasures m, const SbPlanTotals *t, const char *path, const char *plan, const char *status, char *err, size_t nerr)
 {
   cJSON *root = cJSON_CreateObject(), *ms, *rates, *rate0;
-  char  *json;
-  FILE  *fp;
 
   PetscFunctionBeginUser;
   cJSON_AddStringToObject(root, "plan", plan);
@@ -321,15 +328,7 @@ static PetscErrorCode WriteReport(const SbPlanOptions *o, SbGrid *g, SbMeasures 
     }
     cJSON_AddItemToArray(ms, it);
   }
-  json = cJSON_Print(root);
-  cJSON_Delete(root);
-  PetscCheck(json, PETSC_COMM_SELF, PETSC_ERR_MEM, "plan: cJSON could not print the report");
-  if (!(fp = fopen(path, "w"))) snprintf(err, nerr, "%s: cannot write: %s", path, strerror(errno));
-  else {
-    fprintf(fp, "%s\n", json);
-    if (fclose(fp)) snprintf(err, nerr, "%s: cannot write: %s", path, strerror(errno));
-  }
-  free(json);
+  PetscCall(WriteJSON(root, path, err, nerr));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

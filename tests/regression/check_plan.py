@@ -211,6 +211,7 @@ elif MODE == "limits":
     # unreachable: nothing written
     p = plan(BASELINE, 0.99, "unreach.json", 2, mesh=MESH)
     check(p.returncode == 3, f"unreachable target: exit status {p.returncode} = 3")
+    clean_output(p, "unreachable target")
     check("unreachable" in p.stderr and "no plan written" in p.stderr, "unreachable target: message: " + "".join(l for l in p.stderr.splitlines() if "unreachable" in l))
     check(not glob.glob(os.path.join(WORK, "unreach*")), "unreachable target: no file written")
     # budget spent first: the plan within the budget, loud
@@ -221,6 +222,7 @@ elif MODE == "limits":
         out = f"budget{np_}.json"
         p = plan(BASELINE, 0.45, out, np_, ["--budget", str(budget)], mesh=MESH)
         check(p.returncode == 2, f"budget at {np_} ranks: exit status {p.returncode} = 2")
+        clean_output(p, f"budget at {np_} ranks")
         check("WARNING" in p.stderr and "budget" in p.stderr, f"budget at {np_} ranks: warning: " + "".join(l for l in p.stderr.splitlines() if "WARNING" in l))
         rep = report(os.path.join(WORK, out))
         check(rep["status"] == "budget_spent", f"budget at {np_} ranks: status budget_spent")
