@@ -12,7 +12,8 @@ MODE
           correction), a library of four measures; the soil loss of every cell under every measure
           is taken from engine runs that place one measure on every eligible cell; an exhaustive
           search over every assignment of measures to cells gives the cheapest plan reaching each
-          target; the plan of `shuibao plan` costs at most 5 % more and, run, meets the target.
+          target; the plan of `shuibao plan` costs at most 5 % more and, run, meets the target;
+          with a budget short of the target, the plan's rate is the best the search finds within it.
   limits  an unreachable target: exit status 3, a message naming the rate reachable, no file
           written; a budget spent first: exit status 2, a WARNING, the plan within the budget
           written (cost <= budget, rate below target, status budget_spent) and run as a scenario
@@ -206,6 +207,15 @@ elif MODE == "small":
             else:
                 same = all(abs(rep[k] - first[0][k]) <= 1e-12 for k in ("rate_reached", "cost_yuan")) and rep["measures"] == first[0]["measures"] and first[1] == {m: open(m).read() for m in sorted(glob.glob(os.path.join(WORK, f"small_{target}.*.asc")))}
                 check(same, f"target {target}: the plan at 2 ranks equals the plan at 1 rank (report and masks)")
+
+    # within a budget: the largest rate the exhaustive search finds for that cost
+    for budget in (3000.0, 8000.0, 15000.0):
+        best = max((slight + sum(cell_km2[above[i]] for i in gain)) / area for gain, c in best_by_gain.items() if c <= budget)
+        out = f"small_budget{int(budget)}.json"
+        p = plan("base.json", 1.0, out, 1, ["--budget", str(budget)])
+        check(p.returncode == 2, f"budget {budget:g}: exit status {p.returncode} = 2 (target 1 needs more)")
+        rep = report(os.path.join(WORK, out))
+        check(rep["cost_yuan"] <= budget and abs(rep["rate_reached"] - best) <= 1e-9, f"budget {budget:g}: plan's rate {rep['rate_reached']:.6f} at {rep['cost_yuan']:.6g} yuan = the best within the budget {best:.6f}")
 
 elif MODE == "limits":
     # unreachable: nothing written
