@@ -438,6 +438,15 @@ PetscErrorCode SbAssessmentApplyMeasures(SbAssessment a, SbMeasures m)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode SbAssessmentGetCsle(SbAssessment a, Vec *tan_slope, const SbCsleTables **tables, PetscReal *tolerance)
+{
+  PetscFunctionBeginUser;
+  if (tan_slope) *tan_slope = a->tan_slope;
+  if (tables) *tables = &a->csle.tables;
+  if (tolerance) *tolerance = a->tolerance;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode SbAssessmentGetStats(SbAssessment a, PetscInt id, SbAssessmentStats *s)
 {
   PetscFunctionBeginUser;

@@ -49,6 +49,9 @@ PETSC_EXTERN PetscErrorCode SbAssessmentGetMaps(SbAssessment a, Vec *A, Vec *cls
    cell, then the measures placed on cells; from then on the assessment uses their W and trapping,
    and the conservation-rate targets of the scenario's "targets". m stays the caller's. */
 PETSC_EXTERN PetscErrorCode SbAssessmentApplyMeasures(SbAssessment a, SbMeasures m);
+/* After SbAssessmentRun: the CSLE slope tan θ (after the sub-grid correction; owned by a), the
+   factor tables and the tolerance (t·km⁻²·a⁻¹). Any may be NULL. */
+PETSC_EXTERN PetscErrorCode SbAssessmentGetCsle(SbAssessment a, Vec *tan_slope, const SbCsleTables **tables, PetscReal *tolerance);
 PETSC_EXTERN PetscErrorCode SbAssessmentDestroy(SbAssessment *a);
 
 #endif

@@ -14,6 +14,7 @@
 #include "signals.h"
 #include "checkpoint.h"
 #include "calibrate.h"
+#include "plan.h"
 #include <errno.h>
 #include <stdlib.h>
 
@@ -42,6 +43,7 @@ static const char *usage_main =
   "  ensemble      run several scenarios at once, each on its share of the ranks\n"
   "  compare       list and compare result files\n"
   "  calibrate     fit parameter multipliers to observed runoff at gauges (PETSc TAO)\n"
+  "  plan          place measures by cost-effectiveness until a conservation-rate target is met\n"
   "  scenario      check a scenario file, or print the scenario reference\n"
   "\n"
   "  shuibao <command> --help   explains the command's options\n"
@@ -141,6 +143,25 @@ static const char *usage_calibrate =
   "  --mesh FILE         mesh file (default: the scenario's \"mesh\")\n"
   "  --groups G          run the method's first points (n + 1 for n parameters) side by side on G\n"
   "                      groups of ranks (at most the number of ranks; default 1)\n";
+
+static const char *usage_plan =
+  "usage: mpiexec -n N shuibao plan BASE.json --target RATE --year YEAR [--budget YUAN] [-o plan.json] [--mesh mesh.h5]\n"
+  "\n"
+  "Places measures of the library on the cells of the base scenario (which needs the assessment)\n"
+  "by cost per km2 brought below the tolerable soil loss, until the basin's conservation rate\n"
+  "(水土保持率) reaches RATE or the budget is spent. Writes plan.json (extends BASE.json; one mask\n"
+  "raster plan.<measure>.asc per measure used, beside it) and plan.report.json (rate reached, cost,\n"
+  "area and cost per measure and region). `shuibao run plan.json` reproduces the rate. See\n"
+  "docs/measures.md.\n"
+  "\n"
+  "  --target RATE      basin conservation rate to reach, in (0, 1] (required)\n"
+  "  --year YEAR        measures_year of the plan and year of its measures (required)\n"
+  "  --budget YUAN      spend at most this much (default: no limit)\n"
+  "  -o, --output FILE  plan scenario to write (default plan.json)\n"
+  "  --mesh FILE        mesh file, overrides the base's (written into the plan)\n"
+  "\n"
+  "Exit status: 0 target met, 2 budget spent first (the plan within the budget is written, with\n"
+  "a warning), 3 target unreachable with the library (nothing written), 1 an error.\n";
 
 static const char *usage_scenario =
   "usage: shuibao scenario check FILE.json\n"
@@ -479,6 +500,46 @@ static PetscErrorCode CmdCalibrate(MPI_Comm comm, SbArgs *a)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+static PetscErrorCode CmdPlan(MPI_Comm comm, SbArgs *a, int *status)
+{
+  SbPlanOptions o = {0};
+  PetscBool     has_target = PETSC_FALSE, has_year = PETSC_FALSE;
+
+  PetscFunctionBeginUser;
+  o.budget_yuan = -1;
+  for (int i = 0; i < a->argc; i++) {
+    const char *s = a->argv[i], *v = NULL;
+
+    if (IsHelp(s)) {
+      PetscCall(PetscPrintf(comm, "%s", usage_plan));
+      PetscFunctionReturn(PETSC_SUCCESS);
+    } else if (IsOutput(s)) PetscCall(NextValue(a, &i, s, &o.output));
+    else if (!strcmp(s, "--mesh")) PetscCall(NextValue(a, &i, s, &o.mesh));
+    else if (!strcmp(s, "--target")) {
+      PetscCall(NextValue(a, &i, s, &v));
+      PetscCall(ParseReal(s, v, "a conservation rate in (0, 1]", &o.target));
+      has_target = PETSC_TRUE;
+    } else if (!strcmp(s, "--year")) {
+      PetscCall(NextValue(a, &i, s, &v));
+      PetscCall(ParseInt(s, v, "a year", &o.year));
+      has_year = PETSC_TRUE;
+    } else if (!strcmp(s, "--budget")) {
+      PetscCall(NextValue(a, &i, s, &v));
+      PetscCall(ParseReal(s, v, "a budget in yuan, >= 0", &o.budget_yuan));
+      PetscCheck(o.budget_yuan >= 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "--budget: expected a budget in yuan, >= 0, got \"%s\"", v);
+    } else if (s[0] == '-') SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "plan: unknown option %s (see shuibao plan --help)", s);
+    else {
+      PetscCheck(!o.base, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "plan: one base scenario, got %s and %s", o.base, s);
+      o.base = s;
+    }
+  }
+  PetscCheck(o.base, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "plan: missing the base scenario file (see shuibao plan --help)");
+  PetscCheck(has_target, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "plan: missing --target (see shuibao plan --help)");
+  PetscCheck(has_year, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "plan: missing --year (see shuibao plan --help)");
+  PetscCall(SbPlan(comm, &o, status));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode CmdScenario(MPI_Comm comm, SbArgs *a)
 {
   PetscMPIInt rank;
@@ -520,6 +581,7 @@ int SbMain(int argc, char **argv)
   const char    *cmd;
   PetscErrorCode ierr;
   PetscMPIInt    rank = 0, size = 1;
+  int            status = 0; /* exit status of a command that has its own (plan) */
   size_t         len = 0;
 
   if (argc > SB_MAX_ARGS) {
@@ -578,6 +640,7 @@ int SbMain(int argc, char **argv)
   } else if (!strcmp(cmd, "compare")) ierr = CmdCompare(PETSC_COMM_WORLD, &a);
   else if (!strcmp(cmd, "calibrate")) ierr = CmdCalibrate(PETSC_COMM_WORLD, &a);
   else if (!strcmp(cmd, "scenario")) ierr = CmdScenario(PETSC_COMM_WORLD, &a);
+  else if (!strcmp(cmd, "plan")) ierr = CmdPlan(PETSC_COMM_WORLD, &a, &status);
   else {
     if (rank == 0) fprintf(stderr, "shuibao: error: unknown command \"%s\" (see shuibao --help)\n", cmd);
     PetscPopErrorHandler();
@@ -599,5 +662,5 @@ int SbMain(int argc, char **argv)
     return 1;
   }
   ierr = PetscFinalize();
-  return ierr ? 1 : 0;
+  return ierr ? 1 : status;
 }

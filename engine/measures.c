@@ -652,12 +652,40 @@ static PetscErrorCode FindLibrary(const SbScenario *sc, char *path, size_t n)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Rank 0 finds and reads the library, every rank parses it. */
+static PetscErrorCode ReadLibrary(SbMCheck *ck, SbMeasures m, const SbScenario *sc)
+{
+  PetscMPIInt rank;
+  char       *bytes = NULL, reason[256] = "";
+  size_t      len;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(m->grid->comm, &rank));
+  if (rank == 0) PetscCall(FindLibrary(sc, m->library, sizeof(m->library)));
+  PetscCallMPI(MPI_Bcast(m->library, (int)sizeof(m->library), MPI_CHAR, 0, m->grid->comm));
+  PetscCall(SbScenarioReadFile(m->grid->comm, m->library, &bytes, &len, reason, sizeof(reason)));
+  if (reason[0]) Fail(ck, sc->measures_library[0] ? sc->path : (sc->measures_json ? sc->measures_origin : sc->path), sc->measures_library[0] ? "measures_library" : "measures", "cannot read the measures library \"%s\": %s", m->library, reason);
+  else PetscCall(ParseLibrary(ck, m, bytes));
+  PetscCall(PetscFree(bytes));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbMeasuresReadLibrary(SbMeasures m, const SbScenario *sc)
+{
+  SbMCheck ck = {{0}};
+
+  PetscFunctionBeginUser;
+  if (m->ndefs > 0) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(ReadLibrary(&ck, m, sc));
+  PetscCheck(!ck.msg[0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s", ck.msg);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode SbMeasuresCreate(SbGrid *g, const SbScenario *sc, SbMeasures *out)
 {
   SbMeasures m;
   SbMCheck   ck = {{0}};
-  char      *bytes = NULL, reason[256] = "", (*masks)[PETSC_MAX_PATH_LEN] = NULL;
-  size_t     len;
+  char     (*masks)[PETSC_MAX_PATH_LEN] = NULL;
 
   PetscFunctionBeginUser;
   *out = NULL;
@@ -666,17 +694,7 @@ PetscErrorCode SbMeasuresCreate(SbGrid *g, const SbScenario *sc, SbMeasures *out
   m->year = sc->measures_year;
   PetscCall(PetscStrncpy(m->scenario, sc->path, sizeof(m->scenario)));
   if (sc->targets_json) PetscCall(ParseTargets(&ck, m, sc));
-  if (!ck.msg[0] && sc->measures_json) {
-    PetscMPIInt rank;
-
-    PetscCallMPI(MPI_Comm_rank(g->comm, &rank));
-    if (rank == 0) PetscCall(FindLibrary(sc, m->library, sizeof(m->library)));
-    PetscCallMPI(MPI_Bcast(m->library, (int)sizeof(m->library), MPI_CHAR, 0, g->comm));
-    PetscCall(SbScenarioReadFile(g->comm, m->library, &bytes, &len, reason, sizeof(reason)));
-    if (reason[0]) Fail(&ck, sc->measures_library[0] ? sc->path : sc->measures_origin, sc->measures_library[0] ? "measures_library" : "measures", "cannot read the measures library \"%s\": %s", m->library, reason);
-    else PetscCall(ParseLibrary(&ck, m, bytes));
-    PetscCall(PetscFree(bytes));
-  }
+  if (!ck.msg[0] && sc->measures_json) PetscCall(ReadLibrary(&ck, m, sc));
   if (!ck.msg[0] && sc->measures_json) {
     cJSON       *list = cJSON_Parse(sc->measures_json);
     const cJSON *c;
@@ -840,6 +858,86 @@ static PetscInt DefOnCell(const SbMeasures m, const SbMeasureItem *it, PetscInt 
   return it->def;
 }
 
+/* W = B·E·T of a cell of land use u with measure e placed on it. */
+static PetscReal TreatedW(const SbMeasureDef *e, const SbCsleTables *tab, PetscInt u)
+{
+  PetscReal f[3] = {tab->b[u], tab->e[u], tab->t[u]};
+
+  for (PetscInt j = 0; j < 3; j++)
+    if (e->has[j]) f[j] = e->multiply[j] ? f[j] * e->value[j] : (j == SB_MEF_B ? PetscMin(f[j], e->value[j]) : e->value[j]); /* B never rises: a measure does not strip cover */
+  return f[0] * f[1] * f[2];
+}
+
+/* The cell of land use u, slope deg and upstream area upkm2 is eligible for library measure d by
+   the library's own rules (water never). */
+static PetscBool LibraryEligible(const SbMeasures m, PetscInt d, PetscInt u, PetscReal deg, PetscReal upkm2)
+{
+  const SbMeasureDef *def = &m->defs[d];
+
+  if (u < 1 || u >= SB_LU_COUNT || u == SB_LU_WATER) return PETSC_FALSE;
+  if (def->landuse && !(def->landuse & ((PetscInt)1 << u))) return PETSC_FALSE;
+  if (deg < def->slope_deg[0] || deg > def->slope_deg[1] || upkm2 < def->upstream_km2[0] || upkm2 > def->upstream_km2[1]) return PETSC_FALSE;
+  if (def->kind == SB_MK_COMPOSITE && def->component[u] < 0) return PETSC_FALSE;
+  return PETSC_TRUE;
+}
+
+PetscErrorCode SbMeasuresLibraryGetCount(SbMeasures m, PetscInt *n)
+{
+  PetscFunctionBeginUser;
+  *n = m->ndefs;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbMeasuresLibraryGetName(SbMeasures m, PetscInt d, const char **name, PetscBool *on_land)
+{
+  PetscFunctionBeginUser;
+  PetscCheck(d >= 0 && d < m->ndefs, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "library measure %" PetscInt_FMT " not in 0..%" PetscInt_FMT, d, m->ndefs - 1);
+  if (name) *name = m->defs[d].name;
+  if (on_land) *on_land = (PetscBool)(m->defs[d].kind != SB_MK_STRUCTURE);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbMeasuresTry(SbMeasures m, PetscInt d, const SbCsleTables *tab, Vec landuse, Vec tan_slope, Vec W, Vec cost_yuan)
+{
+  SbGrid            *g = m->grid;
+  const PetscInt     n = g->xm * g->ym;
+  const PetscScalar *mk, *lu, *ts, *acc, *ar, *item = NULL;
+  PetscScalar       *w, *cy;
+
+  PetscFunctionBeginUser;
+  PetscCheck(d >= 0 && d < m->ndefs, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "library measure %" PetscInt_FMT " not in 0..%" PetscInt_FMT, d, m->ndefs - 1);
+  PetscCall(VecGetArrayRead(g->mask, &mk));
+  PetscCall(VecGetArrayRead(landuse, &lu));
+  PetscCall(VecGetArrayRead(tan_slope, &ts));
+  PetscCall(VecGetArrayRead(g->flow_accumulation, &acc));
+  PetscCall(VecGetArrayRead(g->cell_area, &ar));
+  if (m->item) PetscCall(VecGetArrayRead(m->item, &item));
+  PetscCall(VecGetArray(W, &w));
+  PetscCall(VecGetArray(cost_yuan, &cy));
+  for (PetscInt k = 0; k < n; k++) {
+    const PetscInt  u   = (PetscInt)lu[k];
+    const PetscReal deg = PetscAtanReal(ts[k]) * 180.0 / PETSC_PI, upkm2 = acc[k] / 1e6;
+
+    w[k] = cy[k] = -1;
+    if (mk[k] == 0 || (item && item[k] != 0) || m->defs[d].kind == SB_MK_STRUCTURE || !LibraryEligible(m, d, u, deg, upkm2)) continue;
+    {
+      const SbMeasureDef *e = &m->defs[m->defs[d].kind == SB_MK_COMPOSITE ? m->defs[d].component[u] : d];
+
+      w[k]  = TreatedW(e, tab, u);
+      cy[k] = e->value[SB_MEF_COST] * ar[k] * 1e-4; /* yuan/hm² × hm² */
+    }
+  }
+  PetscCall(VecRestoreArray(cost_yuan, &cy));
+  PetscCall(VecRestoreArray(W, &w));
+  if (m->item) PetscCall(VecRestoreArrayRead(m->item, &item));
+  PetscCall(VecRestoreArrayRead(g->cell_area, &ar));
+  PetscCall(VecRestoreArrayRead(g->flow_accumulation, &acc));
+  PetscCall(VecRestoreArrayRead(tan_slope, &ts));
+  PetscCall(VecRestoreArrayRead(landuse, &lu));
+  PetscCall(VecRestoreArrayRead(g->mask, &mk));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode SbMeasuresSelect(SbMeasures m, SbD8 d8, const SbCsleTables *tab, Vec landuse, Vec tan_slope, Vec A0, Vec passing0)
 {
   SbGrid            *g = m->grid;
@@ -953,13 +1051,11 @@ PetscErrorCode SbMeasuresSelect(SbMeasures m, SbD8 d8, const SbCsleTables *tab, 
     for (PetscInt q = 0; q < c.n; q++) {
       const PetscInt      k = c.local[q], u = (PetscInt)lu[k], r = (PetscInt)rg[k], id = (r >= 1 && r <= g->nregions) ? r : 0;
       const SbMeasureDef *e = &m->defs[DefOnCell(m, it, u)];
-      PetscReal           f[3] = {tab->b[u], tab->e[u], tab->t[u]}, cost;
+      PetscReal           cost;
 
       if (!sel[q]) continue;
       item[k] = (PetscReal)(i + 1);
-      for (PetscInt j = 0; j < 3; j++)
-        if (e->has[j]) f[j] = e->multiply[j] ? f[j] * e->value[j] : (j == SB_MEF_B ? PetscMin(f[j], e->value[j]) : e->value[j]); /* B never rises: a measure does not strip cover */
-      W[k] = f[0] * f[1] * f[2];
+      W[k]    = TreatedW(e, tab, u);
       if (e->has[SB_MEF_MANNING]) nf[k] = e->value[SB_MEF_MANNING];
       if (e->has[SB_MEF_KS]) ksf[k] = e->value[SB_MEF_KS];
       if (e->has[SB_MEF_INTERCEPTION]) icf[k] = e->value[SB_MEF_INTERCEPTION];

@@ -39,6 +39,17 @@ PETSC_EXTERN PetscErrorCode SbMeasuresGetFields(SbMeasures m, Vec *W, Vec *trap,
 PETSC_EXTERN PetscErrorCode SbMeasuresReport(SbMeasures m, Vec A0, Vec A, Vec passing);
 /* Collective. /measures/<name> (attributes and per-region datasets) and /maps/measure. */
 PETSC_EXTERN PetscErrorCode SbMeasuresWrite(SbMeasures m, SbOutput out);
+/* Collective. Reads the library even when the scenario has no measures (shuibao plan). */
+PETSC_EXTERN PetscErrorCode SbMeasuresReadLibrary(SbMeasures m, const SbScenario *sc);
+/* Entries of the library: count, and entry d's name (owned by m) and whether it acts on the land
+   (area and composite measures; structures do not change the CSLE). */
+PETSC_EXTERN PetscErrorCode SbMeasuresLibraryGetCount(SbMeasures m, PetscInt *n);
+PETSC_EXTERN PetscErrorCode SbMeasuresLibraryGetName(SbMeasures m, PetscInt d, const char **name, PetscBool *on_land);
+/* Not collective. What library measure d would do on each cell not yet treated (after
+   SbMeasuresSelect, if the scenario has measures) where the library makes it eligible, as a
+   measure with no "where" of its own would be placed: the cell's W = B·E·T and cost (yuan); -1 in
+   both elsewhere. W and cost_yuan are global vectors on grid->da made by the caller. */
+PETSC_EXTERN PetscErrorCode SbMeasuresTry(SbMeasures m, PetscInt d, const SbCsleTables *tables, Vec landuse, Vec tan_slope, Vec W, Vec cost_yuan);
 PETSC_EXTERN PetscErrorCode SbMeasuresDestroy(SbMeasures *m);
 
 #endif
