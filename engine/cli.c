@@ -649,9 +649,10 @@ int SbMain(int argc, char **argv)
   }
   PetscPopErrorHandler();
   if (ierr) {
-    /* Input errors are found by every rank together: report once. Other errors may be on
-       one rank only: report with the rank and abort, so that no rank hangs. */
-    if (err.code == PETSC_ERR_USER_INPUT || err.code == PETSC_ERR_FILE_OPEN || err.code == PETSC_ERR_SIG || err.code == PETSC_ERR_FP) {
+    /* Input errors, and failed writes of the result (output.c checks them on every rank), are
+       found by every rank together: report once. Other errors may be on one rank only: report
+       with the rank and abort, so that no rank hangs. */
+    if (err.code == PETSC_ERR_USER_INPUT || err.code == PETSC_ERR_FILE_OPEN || err.code == PETSC_ERR_FILE_WRITE || err.code == PETSC_ERR_SIG || err.code == PETSC_ERR_FP) {
       if (rank == 0) fprintf(stderr, "shuibao: error: %s\n", err.message);
       PetscFinalize();
       return 1;

@@ -25,12 +25,30 @@ struct _p_SbOutput {
   PetscLogEvent ev_slice;
 };
 
+/* Collective. A write that failed on any rank (a full disk, a file-size limit, a lost file
+   system) fails on every rank with one message naming the file and the system's reason, so the
+   run stops cleanly and SbOutputAbort removes the partial file; HDF5's own error stack is not
+   printed. */
+static PetscErrorCode CheckWrite(SbOutput o, PetscErrorCode ierr, int err_no, const char *what)
+{
+  int mine[2] = {ierr ? 1 : 0, ierr ? err_no : 0}, all[2];
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Allreduce(mine, all, 2, MPI_INT, MPI_MAX, o->grid->comm));
+  PetscCheck(!all[0], PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s: cannot write the %s: %s; no result written", o->path, what, all[1] ? strerror(all[1]) : "the write failed (disk full?)");
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode WriteStatic(SbOutput o, const char *start);
+
 PetscErrorCode SbOutputCreate(SbGrid *grid, const char *path, const char *start, SbOutput *out)
 {
-  SbOutput    o;
-  hid_t       fapl;
-  PetscMPIInt rank;
-  char        msg[2 * PETSC_MAX_PATH_LEN] = "";
+  SbOutput       o;
+  hid_t          fapl;
+  PetscMPIInt    rank;
+  char           msg[2 * PETSC_MAX_PATH_LEN] = "";
+  PetscErrorCode ierr;
+  int            err_no;
 
   PetscFunctionBeginUser;
   PetscCallMPI(MPI_Comm_rank(grid->comm, &rank));
@@ -64,12 +82,30 @@ PetscErrorCode SbOutputCreate(SbGrid *grid, const char *path, const char *start,
     PetscCall(PetscFree(o));
     SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "%s", msg);
   }
+  *out = o; /* from here on the caller's SbOutputAbort removes the partial file */
   SbCallHDF5(fapl = H5Pcreate(H5P_FILE_ACCESS));
   SbCallHDF5(H5Pset_fapl_mpio(fapl, grid->comm, MPI_INFO_NULL));
   SbCallHDF5(o->file = H5Fcreate(o->partial, H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
   SbCallHDF5(H5Pclose(fapl));
   PetscCall(DMCreateGlobalVector(grid->da, &o->work));
   PetscCall(PetscLogEventRegister("SbOutputSlice", DM_CLASSID, &o->ev_slice));
+  errno = 0;
+  H5E_BEGIN_TRY
+  {
+    ierr = WriteStatic(o, start);
+  }
+  H5E_END_TRY;
+  err_no = errno;
+  PetscCall(CheckWrite(o, ierr, err_no, "coordinates and static maps"));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The coordinates, the static maps and the map series of a new result file. */
+static PetscErrorCode WriteStatic(SbOutput o, const char *start)
+{
+  SbGrid *grid = o->grid;
+
+  PetscFunctionBeginUser;
   PetscCall(SbMapsCreate(grid, o->file, start, &o->maps));
   PetscCall(SbMapsWrite2D(o->maps, "static", "elevation", grid->elevation, "m", "ground elevation, depression-filled", "surface_altitude"));
   PetscCall(SbMapsWrite2D(o->maps, "static", "mask", grid->mask, "1", "active cell (1 = in the basin)", NULL));
@@ -81,7 +117,6 @@ PetscErrorCode SbOutputCreate(SbGrid *grid, const char *path, const char *start,
   PetscCall(SbMapsAdd(o->maps, "soil_water", "m", "water in the root zone", NULL, &o->map_soil));
   PetscCall(SbMapsAdd(o->maps, "canopy_storage", "m", "water held by the canopy (interception store)", NULL, &o->map_canopy));
   PetscCall(SbMapsAdd(o->maps, "unit_discharge", "m2 s-1", "magnitude of the surface discharge per unit width, cell-centred mean of its faces", NULL, &o->map_discharge));
-  *out = o;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -116,7 +151,7 @@ PetscErrorCode SbOutputRecord(SbOutput o, PetscReal t_s, const PetscReal *q, Pet
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode SbOutputWriteSlice(SbOutput o, SbState *s, PetscReal t_s)
+static PetscErrorCode WriteSlice(SbOutput o, SbState *s, PetscReal t_s)
 {
   SbGrid        *g = o->grid;
   const SbCell **x;
@@ -176,7 +211,7 @@ static PetscErrorCode WriteSeries(hid_t loc, MPI_Comm comm, const char *name, co
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode SbOutputFinish(SbOutput o, SbState *s, const SbWaterBudget *b, const SbProvenance *p)
+static PetscErrorCode Finish(SbOutput o, SbState *s, const SbWaterBudget *b, const SbProvenance *p)
 {
   SbGrid     *g = o->grid;
   hid_t       grp, sub;
@@ -278,11 +313,47 @@ PetscErrorCode SbOutputFinish(SbOutput o, SbState *s, const SbWaterBudget *b, co
   SbCallHDF5(H5Fclose(o->file));
   o->file = -1;
   PetscCallMPI(MPI_Barrier(g->comm));
-  if (rank == 0) {
-    PetscCheck(rename(o->partial, o->path) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s: cannot rename %s into place: %s", o->path, o->partial, strerror(errno));
-    PetscCheck(rename(o->xmf_partial, o->xmf) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s: cannot rename %s into place: %s", o->xmf, o->xmf_partial, strerror(errno));
+  {
+    int rn = 0; /* rank 0 renames; every rank learns whether that worked (no rank left waiting) */
+
+    if (rank == 0 && (rename(o->partial, o->path) != 0 || rename(o->xmf_partial, o->xmf) != 0)) rn = errno ? errno : EIO;
+    PetscCallMPI(MPI_Bcast(&rn, 1, MPI_INT, 0, g->comm));
+    PetscCheck(!rn, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s: cannot rename %s (and its .xmf) into place: %s", o->path, o->partial, strerror(rn));
   }
-  PetscCallMPI(MPI_Barrier(g->comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbOutputWriteSlice(SbOutput o, SbState *s, PetscReal t_s)
+{
+  PetscErrorCode ierr;
+  int            err_no;
+
+  PetscFunctionBeginUser;
+  errno = 0;
+  H5E_BEGIN_TRY
+  {
+    ierr = WriteSlice(o, s, t_s);
+  }
+  H5E_END_TRY;
+  err_no = errno;
+  PetscCall(CheckWrite(o, ierr, err_no, "maps"));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbOutputFinish(SbOutput o, SbState *s, const SbWaterBudget *b, const SbProvenance *p)
+{
+  PetscErrorCode ierr;
+  int            err_no;
+
+  PetscFunctionBeginUser;
+  errno = 0;
+  H5E_BEGIN_TRY
+  {
+    ierr = Finish(o, s, b, p);
+  }
+  H5E_END_TRY;
+  err_no = errno;
+  PetscCall(CheckWrite(o, ierr, err_no, "series, budgets and final maps"));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -395,7 +466,7 @@ PetscErrorCode SbOutputAbort(SbOutput *out)
     H5E_BEGIN_TRY
     {
       (void)SbMapsDestroy(&(*out)->maps);
-      H5Fclose((*out)->file);
+      (void)H5Fclose((*out)->file);
     }
     H5E_END_TRY;
     (*out)->file = -1;
