@@ -255,5 +255,7 @@ sb_test(sediment.restart_np2 restart ${SB_RUNCASE} --np 2 -- ${SB_EXE} run ${CMA
 set_tests_properties(sediment.restart_np2 PROPERTIES FIXTURES_REQUIRED "synth2km;sediment_np2" FIXTURES_SETUP sediment_restarted_np2 PROCESSORS 2)
 sb_test(sediment.restart_equal_np2 restart ${SB_COMPARE} ${SB_REG}/sediment_np2.h5 ${SB_REG}/sediment_restarted_np2.h5)
 set_tests_properties(sediment.restart_equal_np2 PROPERTIES FIXTURES_REQUIRED "sediment_np2;sediment_restarted_np2")
+sb_test(sediment.figures output ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_figures.py ${SB_EXE} ${SB_REG}/figures_sediment ${SB_REG}/sediment_np1.h5 ${SB_REG}/sediment_np2.h5)
+set_tests_properties(sediment.figures PROPERTIES FIXTURES_REQUIRED "sediment_np1;sediment_np2")
 sb_test(sediment.storm_check mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_sediment.py ${SB_REG}/sediment_np1.h5 ${SB_REG}/sediment_np2.h5 ${SB_REG}/sediment_np4.h5)
 set_tests_properties(sediment.storm_check PROPERTIES FIXTURES_REQUIRED "sediment_np1;sediment_np2;sediment_np4")
