@@ -380,7 +380,6 @@ static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx
   PetscCall(PetscLogStagePop());
   PetscCall(PetscPrintf(comm, "wrote %s: %" PetscInt_FMT " steps, rain %.6e m3, infiltration %.6e m3, outflow %.6e m3, storage change %.6e m3, relative error %.2e, %.2f s\n", result, steps, (double)b.rain_m3, (double)b.infiltration_m3, (double)b.outflow_m3, (double)(b.storage_final_m3 - b.storage_initial_m3), (double)b.relative_error, (double)(w1 - w0)));
   PetscCall(PetscPrintf(comm, "  evapotranspiration %.6e m3 (canopy %.6e, soil %.6e), percolation %.6e m3, baseflow %.6e m3, groundwater change %.6e m3\n", (double)(b.canopy_evaporation_m3 + b.soil_et_m3), (double)b.canopy_evaporation_m3, (double)b.soil_et_m3, (double)b.percolation_m3, (double)b.baseflow_m3, (double)(b.groundwater_final_m3 - b.groundwater_initial_m3)));
-  PetscCall(SbSedimentCreate(c->state, c->routing, c->sc, &c->sediment));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
