@@ -74,7 +74,7 @@ struct _p_SbSediment {
   PetscBool pool;
   PetscInt  target_k;
   PetscBool off_grid;
-  PetscReal pool_area, pool_dead_m3; /* pool area (m²); water below the DEM surface (m³) */
+  PetscReal pool_area, pool_dead_m3; /* pool area (m²); stored water below the DEM surface that mixes (m³) */
   PetscReal pool_M[SB_SED_MAX_CLASSES];
   PetscReal pool_tot[4]; /* cumulative inflow, release, settled, released off the grid (kg) */
 
@@ -265,6 +265,50 @@ static PetscErrorCode SetCells(SbSediment s, const SbScenario *sc)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The slope of an outlet cell in the mesh is its drop to whatever lies outside the mask (the
+   synthetic basin stores 0 m there, so the outlet of the 2 km basin gets 0.03 where its reach falls
+   1.8e-4): a boundary value, not the bed slope. The capacities of an outlet cell use instead the
+   slope from its main donor, the active face neighbour with the largest upstream area, to itself
+   (at least min_slope). */
+static PetscErrorCode SetOutletSlopes(SbSediment s)
+{
+  SbGrid             *g = s->grid;
+  Vec                 zl, al, ml;
+  const PetscScalar **z, **a, **mk;
+
+  PetscFunctionBeginUser;
+  PetscCall(DMGetLocalVector(g->da, &zl));
+  PetscCall(DMGetLocalVector(g->da, &al));
+  PetscCall(DMGetLocalVector(g->da, &ml));
+  PetscCall(DMGlobalToLocal(g->da, g->elevation, INSERT_VALUES, zl));
+  PetscCall(DMGlobalToLocal(g->da, g->flow_accumulation, INSERT_VALUES, al));
+  PetscCall(DMGlobalToLocal(g->da, g->mask, INSERT_VALUES, ml));
+  PetscCall(DMDAVecGetArrayRead(g->da, zl, (void *)&z));
+  PetscCall(DMDAVecGetArrayRead(g->da, al, (void *)&a));
+  PetscCall(DMDAVecGetArrayRead(g->da, ml, (void *)&mk));
+  for (PetscInt jj = 0; jj < g->ym; jj++)
+    for (PetscInt ii = 0; ii < g->xm; ii++) {
+      const PetscInt  i = g->xs + ii, j = g->ys + jj, k = jj * g->xm + ii;
+      const PetscInt  ni[4] = {i + 1, i - 1, i, i}, nj[4] = {j, j, j + 1, j - 1};
+      const PetscReal dist[4] = {g->dx_m[j], g->dx_m[j], g->dy_m, g->dy_m};
+      PetscReal       best = -1;
+
+      if (!(s->flags[k] & SB_CELL_ACTIVE) || !(s->flags[k] & SB_CELL_OUTLET)) continue;
+      for (PetscInt f = 0; f < 4; f++) {
+        if (ni[f] < 0 || ni[f] >= g->nx || nj[f] < 0 || nj[f] >= g->ny || mk[nj[f]][ni[f]] == 0 || a[nj[f]][ni[f]] <= best) continue;
+        best        = a[nj[f]][ni[f]];
+        s->slope[k] = PetscMax((z[nj[f]][ni[f]] - z[j][i]) / dist[f], s->min_slope);
+      }
+    }
+  PetscCall(DMDAVecRestoreArrayRead(g->da, ml, (void *)&mk));
+  PetscCall(DMDAVecRestoreArrayRead(g->da, al, (void *)&a));
+  PetscCall(DMDAVecRestoreArrayRead(g->da, zl, (void *)&z));
+  PetscCall(DMRestoreLocalVector(g->da, &ml));
+  PetscCall(DMRestoreLocalVector(g->da, &al));
+  PetscCall(DMRestoreLocalVector(g->da, &zl));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode SetDams(SbSediment s, const SbScenario *sc)
 {
   SbGrid  *g = s->grid;
@@ -314,6 +358,7 @@ PetscErrorCode SbSedimentCreate(SbState *state, SbRouting routing, const SbScena
   ierr = SetClasses(s, sc);
   if (!ierr) ierr = SetCells(s, sc);
   if (!ierr) ierr = SetDams(s, sc);
+  if (!ierr) ierr = SetOutletSlopes(s);
   if (ierr) {
     PetscCall(SbSedimentDestroy(&s));
     PetscCall(ierr);
@@ -601,8 +646,9 @@ static PetscErrorCode Transport(SbSediment s, PetscReal dt)
   if (s->pool) {
     PetscReal tot[SB_SED_MAX_CLASSES + 1], vpool;
 
-    /* The pool's water before the release: the routed water over the pool cells plus what lies
-       below the DEM surface (a DEM shows the reservoir's water surface, not its bed). */
+    /* The pool's mixing volume before the release: the routed water over the pool cells plus the
+       stored water below the DEM surface that mixes with the inflow (reservoir_mixing_depth_m
+       times the pool area, default none; docs/sediment.md). */
     for (PetscInt k = 0; k < n; k++)
       if (s->flags[k] & SB_CELL_POOL) SbExactSumAdd(&pool_sum[nc], s->vol_post[k]);
     PetscCall(SbExactSumReduce(g->comm, nc + 1, pool_sum, tot));

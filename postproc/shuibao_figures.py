@@ -3,7 +3,8 @@
 matplotlib (Agg).
 
 Runs with flow (a time loop): hydrographs at every gauge (all files on one plot per gauge),
-maximum-depth maps side by side, the difference of each file's maximum depth from the first's.
+sedigraphs (sediment discharge, kg/s) at every gauge where a file has /series/<gauge>/sediment
+(the files that have it on one plot), maximum-depth maps side by side, the difference of each file's maximum depth from the first's.
 Runs with an annual assessment (/summary): the soil and water conservation rate per region and
 basin as bars with the 2025 and 2035 target lines, SL 190-2007 erosion-class maps side by side,
 and the difference of each file's soil loss from the first's.
@@ -81,6 +82,20 @@ def flow_figures(out, hs, names):
         fig.savefig(p, dpi=110)
         plt.close(fig)
         written.append(p)
+
+    for g in gauges:
+        sed = [(f, n) for f, n in zip(hs, names) if f"series/{g}/sediment" in f]
+        if not sed:
+            continue
+        fig, ax = plt.subplots(figsize=(8, 4))
+        for f, n in sed:
+            ax.plot(f["series/time"][()] / 3600.0, f[f"series/{g}/sediment"][()], label=n)
+        ax.set_xlabel("time since start (h)")
+        ax.set_ylabel("sediment discharge (kg/s)")
+        ax.set_title(f"Sedigraph at {g}")
+        ax.grid(alpha=0.3)
+        ax.legend()
+        written.append(save(fig, os.path.join(out, f"sedigraph_{g}.png")))
 
     ext, scale = extent(hs[0])
     unit = "km" if scale == 1e3 else "degrees"

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""`shuibao compare --figures DIR a.h5 b.h5 [c.h5 d.h5]` writes one hydrograph per gauge, the
+"""`shuibao compare --figures DIR a.h5 b.h5 [c.h5 d.h5]` writes one hydrograph per gauge, one
+sedigraph per gauge of 880 x 440 pixels if A has /series/<gauge>/sediment (none otherwise), the
 maximum-depth maps and one difference map for the runs with flow (A, B), and for the assessments
 (C, D) the conservation-rate bars, the erosion-class maps and one soil-loss difference map, as real
 PNG images of the size the figure script sets (figsize x 110 dpi, read from the PNG header).
@@ -23,6 +24,7 @@ p = subprocess.run([exe, "compare", a, b] + assessed + ["--figures", out], captu
 print(p.stdout[-2000:], p.stderr[-2000:])
 with h5py.File(a, "r") as f:
     gauges = [g for g, o in f["series"].items() if isinstance(o, h5py.Group)]
+    sediment = [g for g in gauges if "sediment" in f["series"][g]]
 want = [f"hydrograph_{g}.png" for g in gauges] + ["depth_max.png"]
 fails = 0 if p.returncode == 0 else 1
 for name in want:
@@ -34,6 +36,11 @@ diffs = [n for n in os.listdir(out) if n.startswith("depth_max_difference_")] if
 print(("ok   " if len(diffs) == 1 else "FAIL ") + f"one difference map ({diffs})")
 fails += 0 if len(diffs) == 1 else 1
 checks = len(want) + 2
+sedi = sorted(n for n in os.listdir(out) if n.startswith("sedigraph_")) if os.path.isdir(out) else []
+ok = sedi == sorted(f"sedigraph_{g}.png" for g in sediment)
+print(("ok   " if ok else "FAIL ") + f"sedigraphs {sedi} for the gauges with sediment {sediment}")
+fails += 0 if ok else 1
+checks += 1
 
 
 def png_size(path):
@@ -41,6 +48,13 @@ def png_size(path):
         head = fp.read(24)
     return struct.unpack(">II", head[16:24]) if head[:8] == b"\x89PNG\r\n\x1a\n" else None
 
+
+for name in sedi:
+    got = png_size(os.path.join(out, name))
+    ok = got == (880, 440) and os.path.getsize(os.path.join(out, name)) > 10000
+    print(("ok   " if ok else "FAIL ") + f"{name}: {got}, expected (880, 440)")
+    fails += 0 if ok else 1
+    checks += 1
 
 if assessed:
     with h5py.File(assessed[0], "r") as f:

@@ -254,15 +254,26 @@ sb_test(cli.help.ensemble cli ${SB_RUNCASE} -- ${SB_EXE} ensemble --help)
 # Erosion and sediment transport (docs/sediment.md): the verification cases of
 # tests/unit/test_sediment.c at 2 and 4 ranks (1 rank: unit.test_sediment), and a 100 mm / 24 h
 # storm on the 2 km default basin at 1, 2 and 4 ranks: budget closure, equal results, the
-# reservoir's trap efficiency.
+# reservoir's trap efficiency (malloc_debug at 1 rank only: the storm is the longest sediment
+# run); the 2-rank run writes a checkpoint at 13 h, from which a 2-rank restart must give the same
+# file bit for bit.
 foreach(np 2 4)
   sb_test(sediment.verify_np${np} mpi ${SB_RUNCASE} --np ${np} -- $<TARGET_FILE:test_sediment> -malloc_debug -malloc_dump)
   set_tests_properties(sediment.verify_np${np} PROPERTIES PROCESSORS ${np})
 endforeach()
+set(SB_SED_OPTS_1 -malloc_debug -malloc_dump)
+set(SB_SED_OPTS_2 --checkpoint-every 13h)
+set(SB_SED_OPTS_4)
 foreach(np 1 2 4)
-  sb_test(sediment.storm_np${np} mpi ${SB_RUNCASE} --np ${np} -- ${SB_EXE} run ${CMAKE_SOURCE_DIR}/tests/regression/sediment/scenario.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/sediment_np${np}.h5 --quiet -malloc_debug -malloc_dump -options_left)
+  sb_test(sediment.storm_np${np} mpi ${SB_RUNCASE} --np ${np} -- ${SB_EXE} run ${CMAKE_SOURCE_DIR}/tests/regression/sediment/scenario.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/sediment_np${np}.h5 --quiet ${SB_SED_OPTS_${np}} -options_left)
   set_tests_properties(sediment.storm_np${np} PROPERTIES FIXTURES_REQUIRED synth2km FIXTURES_SETUP sediment_np${np} PROCESSORS ${np})
 endforeach()
+sb_test(sediment.restart_np2 restart ${SB_RUNCASE} --np 2 -- ${SB_EXE} run ${CMAKE_SOURCE_DIR}/tests/regression/sediment/scenario.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/sediment_restarted_np2.h5 --quiet --restart ${SB_REG}/sediment_np2.ckpt.h5 -options_left)
+set_tests_properties(sediment.restart_np2 PROPERTIES FIXTURES_REQUIRED "synth2km;sediment_np2" FIXTURES_SETUP sediment_restarted_np2 PROCESSORS 2)
+sb_test(sediment.restart_equal_np2 restart ${SB_COMPARE} ${SB_REG}/sediment_np2.h5 ${SB_REG}/sediment_restarted_np2.h5)
+set_tests_properties(sediment.restart_equal_np2 PROPERTIES FIXTURES_REQUIRED "sediment_np2;sediment_restarted_np2")
+sb_test(sediment.figures output ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_figures.py ${SB_EXE} ${SB_REG}/figures_sediment ${SB_REG}/sediment_np1.h5 ${SB_REG}/sediment_np2.h5)
+set_tests_properties(sediment.figures PROPERTIES FIXTURES_REQUIRED "sediment_np1;sediment_np2")
 sb_test(sediment.storm_check mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_sediment.py ${SB_REG}/sediment_np1.h5 ${SB_REG}/sediment_np2.h5 ${SB_REG}/sediment_np4.h5)
 set_tests_properties(sediment.storm_check PROPERTIES FIXTURES_REQUIRED "sediment_np1;sediment_np2;sediment_np4")
 
