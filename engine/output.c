@@ -6,6 +6,7 @@
 #include <petscdmda.h>
 #include <unistd.h>
 #include <errno.h>
+#include <sys/resource.h>
 #include <time.h>
 
 struct _p_SbOutput {
@@ -463,6 +464,21 @@ PetscErrorCode SbOutputAbort(SbOutput *out)
   PetscFunctionBeginUser;
   if (!*out) PetscFunctionReturn(PETSC_SUCCESS);
   if ((*out)->file >= 0) {
+    PetscBool injected = PETSC_FALSE;
+
+    /* The fault test's file-size limit (-sb_fault_file_size_limit, signals.c) also stops the
+       close's truncation that extends the file to its allocated end, which on a real full disk
+       succeeds (the extension is sparse) and here would leave HDF5 to fail again, and crash, at
+       MPI_Finalize: lift it before closing. */
+    PetscCall(PetscOptionsHasName(NULL, NULL, "-sb_fault_file_size_limit", &injected));
+    if (injected) {
+      struct rlimit rl;
+
+      if (getrlimit(RLIMIT_FSIZE, &rl) == 0) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_FSIZE, &rl);
+      }
+    }
     H5E_BEGIN_TRY
     {
       (void)SbMapsDestroy(&(*out)->maps);

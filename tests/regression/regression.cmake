@@ -99,6 +99,12 @@ sb_test(mesh.synth_1km mesh ${SB_RUNCASE} -- ${SB_EXE} mesh synth --cell-size 10
 set_tests_properties(mesh.synth_1km PROPERTIES FIXTURES_SETUP synth1km)
 sb_test(fault.signals fault ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/signal_test.py ${MPIEXEC_EXECUTABLE} ${SB_EXE} ${CMAKE_SOURCE_DIR}/scenarios/baseline.json ${SB_REG}/synth2km.h5 ${SB_REG})
 set_tests_properties(fault.signals PROPERTIES FIXTURES_REQUIRED synth2km RUN_SERIAL TRUE)
+# A full disk during the run (-sb_fault_file_size_limit): one line, nothing left, an earlier
+# result untouched, at 1 and 2 ranks.
+foreach(np 1 2)
+  sb_test(fault.disk_full_np${np} fault ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/disk_full.py ${MPIEXEC_EXECUTABLE} ${np} ${SB_EXE} ${CMAKE_SOURCE_DIR}/tests/regression/storm/short.json ${SB_REG}/synth2km.h5 ${SB_REG}/disk_full_np${np})
+  set_tests_properties(fault.disk_full_np${np} PROPERTIES FIXTURES_REQUIRED synth2km PROCESSORS ${np})
+endforeach()
 
 # Checkpoint and restart (docs/output.md): the storm case with a checkpoint at 13 h on 1 and 2
 # ranks, continued from it on the same rank count (bit for bit against the uninterrupted run, and
