@@ -114,14 +114,15 @@ PetscErrorCode SbRoutingLocalCreate(SbRouting r, DM da, SbRoutingLocal *L)
   Vec                v;
   const PetscScalar *a;
   PetscInt           n;
-  Vec                src[5];
-  PetscReal        **dst[5];
+  Vec                src[6];
+  PetscReal        **dst[6];
+  PetscInt           nsrc = 5;
 
   PetscFunctionBeginUser;
   PetscCall(DMDAGetGhostCorners(da, &L->gxs, &L->gys, NULL, &L->gxm, &L->gym, NULL));
   n = L->gxm * L->gym;
   PetscCall(PetscMalloc1(n, &L->flags));
-  PetscCall(PetscMalloc6(n, &L->z, n, &L->area, n, &L->d, n, &L->beta, n, &L->hb, n, &L->w));
+  PetscCall(PetscMalloc7(n, &L->z, n, &L->area, n, &L->d, n, &L->beta, n, &L->hb, n, &L->w, n, &L->nf));
   PetscCall(DMCreateLocalVector(da, &v));
   src[0] = g->elevation;
   dst[0] = &L->z;
@@ -133,7 +134,13 @@ PetscErrorCode SbRoutingLocalCreate(SbRouting r, DM da, SbRoutingLocal *L)
   dst[3] = &L->w;
   src[4] = r->flags;
   dst[4] = NULL;
-  for (PetscInt f = 0; f < 5; f++) {
+  if (r->state->manning_factor) {
+    src[5] = r->state->manning_factor;
+    dst[5] = &L->nf;
+    nsrc   = 6;
+  } else
+    for (PetscInt k = 0; k < n; k++) L->nf[k] = 1.0;
+  for (PetscInt f = 0; f < nsrc; f++) {
     PetscCall(DMGlobalToLocal(da, src[f], INSERT_VALUES, v));
     PetscCall(VecGetArrayRead(v, &a));
     if (dst[f]) PetscCall(PetscArraycpy(*dst[f], a, n));
@@ -165,7 +172,7 @@ PetscErrorCode SbRoutingLocalDestroy(SbRoutingLocal *L)
 {
   PetscFunctionBeginUser;
   PetscCall(PetscFree(L->flags));
-  PetscCall(PetscFree6(L->z, L->area, L->d, L->beta, L->hb, L->w));
+  PetscCall(PetscFree7(L->z, L->area, L->d, L->beta, L->hb, L->w, L->nf));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -34,6 +34,7 @@ typedef struct {
   PetscReal *beta; /* phi - 1, phi = sqrt(area) / width: how much deeper water is in the channel than spread over the cell */
   PetscReal *hb;   /* cell-mean depth that fills the channel to its banks, d / phi, m */
   PetscReal *w;    /* channel width, m; 1e12 for channels as wide as the cell */
+  PetscReal *nf;   /* multiplier of the overland Manning's n (treatment measures, measures.c); 1 without */
 } SbRoutingLocal;
 
 typedef struct {
@@ -132,6 +133,8 @@ static inline PetscReal SbFlowDepth(const SbRoutingLocal *L, PetscInt k, PetscRe
 static inline PetscBool SbFaceSection(const SbRoutingLocal *L, PetscInt ka, PetscInt kb, PetscBool link, PetscReal eta_max, PetscReal lf, PetscReal n_overland, PetscReal n_channel, PetscReal *a, PetscReal *k)
 {
   const PetscReal hf = eta_max - PetscMax(L->z[ka], L->z[kb]);
+
+  n_overland *= 0.5 * (L->nf[ka] + L->nf[kb]); /* exactly n_overland where no measure changes it */
 
   if (!link) {
     if (hf <= 0) return PETSC_FALSE;
