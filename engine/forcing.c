@@ -246,6 +246,18 @@ static double RngGamma(SbRng *g, double shape)
   return shape < 1 ? d * v * pow(1.0 - RngUniform(g), 1.0 / shape) : d * v;
 }
 
+void SbWeatherParamsFromScenario(const SbScenario *sc, SbWeatherParams *p)
+{
+  for (PetscInt m = 0; m < 12; m++) {
+    p->p_wd[m]    = sc->gen_p_wd[m];
+    p->p_ww[m]    = sc->gen_p_ww[m];
+    p->mean_mm[m] = sc->gen_mean_mm[m];
+    p->shape[m]   = sc->gen_shape[m];
+  }
+  p->seed           = sc->gen_seed;
+  p->max_duration_h = sc->gen_max_duration_h;
+}
+
 PetscErrorCode SbWeatherGenerate(const SbWeatherParams *p, PetscInt day0, PetscInt ndays, PetscReal *mm, PetscInt *start_h, PetscInt *duration_h)
 {
   SbRng     g;
@@ -523,14 +535,7 @@ static PetscErrorCode BuildSeries(SbForcing f, MPI_Comm comm)
     PetscReal      *mm;
     PetscInt       *sh, *dh;
 
-    for (PetscInt m = 0; m < 12; m++) {
-      p.p_wd[m]    = sc->gen_p_wd[m];
-      p.p_ww[m]    = sc->gen_p_ww[m];
-      p.mean_mm[m] = sc->gen_mean_mm[m];
-      p.shape[m]   = sc->gen_shape[m];
-    }
-    p.seed           = sc->gen_seed;
-    p.max_duration_h = sc->gen_max_duration_h;
+    SbWeatherParamsFromScenario(sc, &p);
     PetscCall(PetscMalloc3(nd, &mm, nd, &sh, nd, &dh));
     PetscCall(SbWeatherGenerate(&p, f->day0, nd, mm, sh, dh));
     PetscCall(AddStep(f, 0, 0));

@@ -80,6 +80,8 @@ typedef struct {
 } SbWeatherParams;
 /* ndays days from the calendar day day0 (days since 1970-01-01): amount (mm), and the first hour and
    length in hours of the day's rain block (0 on dry days). Deterministic in (params, day0, ndays). */
+/* The generator's parameters of the scenario's forcing.rain (type "generator"). */
+PETSC_EXTERN void SbWeatherParamsFromScenario(const SbScenario *sc, SbWeatherParams *p);
 PETSC_EXTERN PetscErrorCode SbWeatherGenerate(const SbWeatherParams *p, PetscInt day0, PetscInt ndays, PetscReal *mm, PetscInt *start_h, PetscInt *duration_h);
 /* Days since 1970-01-01 of a Gregorian date, and back (month 1..12); day of year 1..366. */
 PETSC_EXTERN PetscInt SbDaysFromCivil(PetscInt y, PetscInt m, PetscInt d);

@@ -33,14 +33,7 @@ int main(int argc, char **argv)
   PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
   PetscCall(SbScenarioLoad(PETSC_COMM_WORLD, SB_SOURCE_DIR "/scenarios/hanjiang-baseline.json", &sc));
   PetscCheck(sc->rain_type == SB_RAIN_GENERATOR, PETSC_COMM_SELF, PETSC_ERR_PLIB, "hanjiang-baseline.json: expected the generator");
-  for (PetscInt m = 0; m < 12; m++) {
-    p.p_wd[m]    = sc->gen_p_wd[m];
-    p.p_ww[m]    = sc->gen_p_ww[m];
-    p.mean_mm[m] = sc->gen_mean_mm[m];
-    p.shape[m]   = sc->gen_shape[m];
-  }
-  p.seed           = sc->gen_seed;
-  p.max_duration_h = sc->gen_max_duration_h;
+  SbWeatherParamsFromScenario(sc, &p);
   day0             = SbDaysFromCivil(2001, 1, 1);
   day1             = SbDaysFromCivil(2001 + NYEARS, 1, 1);
   nd               = day1 - day0;
