@@ -12,7 +12,9 @@
    exactly, q = 2 q* / (1 + sqrt(1 + 4 g a Δt |q*| / k²)): the semi-implicit form overshoots when
    q^n ≈ 0 on steep shallow slopes (odd-even oscillation on a kinematic plane); the implicit one
    tends to Manning's law at steady state. Continuity is the finite-volume balance of face
-   discharges times face lengths. Step: Δt = α Δx / sqrt(g d_max) (Bates et al. 2010, eq. 12).
+   discharges times face lengths. Step: Δt = α Δx / c_max (Bates et al. 2010, eq. 12, with c_max
+   the fastest characteristic: sqrt(g d) of every wet cell, d its flow depth, and |u| + sqrt(g a)
+   of every face that carried water in the previous step, u = q/a the face's mean velocity).
 
    Positivity: a cell's outflow volume in a step may not exceed the water it holds; its outgoing
    discharges are scaled by the ratio (the factor f), the same scaled value used on both sides of
@@ -33,6 +35,7 @@ typedef struct {
   PetscInt       nout;
   PetscInt      *out_l;
   PetscReal     *out_w, *out_s, *out_q;
+  PetscReal      face_speed; /* largest |u| + sqrt(g a) of the faces of the last step (this rank's) */
 } SbRoutingLI;
 
 static PetscErrorCode SetUp_LI(SbRouting r)
@@ -122,17 +125,20 @@ static PetscErrorCode StableDt_LI(SbRouting r, PetscReal *dt)
          for NaN), so the step becomes zero and the time loop names the cell. */
       if (!(c->h >= 0)) smax = PETSC_MAX_REAL;
       else if ((li->L.flags[k] & (SB_CELL_ACTIVE | SB_CELL_POOL)) == SB_CELL_ACTIVE && c->h > 0) {
-        /* Fastest characteristic |u| + sqrt(g d): the flow speed of the cell's east and south faces
-           (q over the cell-mean depth) counts as well as the gravity wave, for steep shallow flow is
-           supercritical (u > sqrt(g d)), where the step of Bates et al. (eq. 12) lets the explicit
-           outlet and face updates overshoot and the flow break into oscillations. */
-        const PetscReal u = c->h > r->depth_threshold ? PetscMax(PetscAbsReal(c->qx), PetscAbsReal(c->qy)) / c->h : 0.0;
-
-        smax = PetscMax(smax, PetscSqrtReal(SB_GRAVITY * SbFlowDepth(&li->L, k, c->h)) + u);
+        smax = PetscMax(smax, PetscSqrtReal(SB_GRAVITY * SbFlowDepth(&li->L, k, c->h)));
       }
     }
   }
   PetscCall(VecRestoreArrayRead(r->state->X, (const PetscScalar **)&x));
+  /* The flow speed counts as well as the gravity wave, for steep shallow flow is supercritical
+     (u > sqrt(g d)), where the step of Bates et al. (eq. 12) lets the explicit outlet and face
+     updates overshoot and the flow break into oscillations. It is the velocity on the faces, q/a
+     with the flow area a the discharge was computed with, not q over a cell's depth after the step:
+     a cell that the step emptied would show u = Δx/Δt, an artefact that shrank the step by the
+     Courant number at every such step (on the 2 km default basin, to a fifth of this step) and,
+     through the q-centred term's diffusion per step, flattened the peaks. The faces of the rings
+     are computed by two ranks in the same arithmetic, so the maximum is the same on any rank count. */
+  smax = PetscMax(smax, li->face_speed);
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &smax, 1, MPIU_REAL, MPI_MAX, g->comm));
   *dt = r->max_dt;
   if (smax >= PETSC_MAX_REAL) *dt = 0.0;
@@ -141,7 +147,8 @@ static PetscErrorCode StableDt_LI(SbRouting r, PetscReal *dt)
 }
 
 /* New unit discharge of the face between local cells ka (west/north) and kb (east/south). */
-static inline PetscReal FaceQ(const SbRouting r, const SbRoutingLocal *L, PetscInt ka, PetscInt kb, PetscReal ha, PetscReal hb, PetscReal q, PetscReal q_minus, PetscReal q_plus, PetscBool link, PetscReal dist, PetscReal lf, PetscReal dt)
+/* The fastest characteristic |q|/a + sqrt(g a) of the faces with water is kept in *speed. */
+static inline PetscReal FaceQ(const SbRouting r, const SbRoutingLocal *L, PetscInt ka, PetscInt kb, PetscReal ha, PetscReal hb, PetscReal q, PetscReal q_minus, PetscReal q_plus, PetscBool link, PetscReal dist, PetscReal lf, PetscReal dt, PetscReal *speed)
 {
   const uint8_t   fa = L->flags[ka], fb = L->flags[kb];
   PetscReal       eta_a, eta_b, a, k, qstar, qn;
@@ -156,6 +163,11 @@ static inline PetscReal FaceQ(const SbRouting r, const SbRoutingLocal *L, PetscI
   qn    = 2.0 * qstar / (1.0 + PetscSqrtReal(1.0 + 4.0 * SB_GRAVITY * dt * a * PetscAbsReal(qstar) / (k * k)));
   /* Water enters the reservoir through its edge but leaves it only by its outflow rule. */
   if (((fa & SB_CELL_POOL) && qn > 0) || ((fb & SB_CELL_POOL) && qn < 0)) qn = 0.0;
+  if (qn != 0.0) {
+    const PetscReal c = PetscAbsReal(qn) / a + PetscSqrtReal(SB_GRAVITY * a);
+
+    if (c > *speed) *speed = c;
+  }
   return qn;
 }
 
@@ -209,7 +221,7 @@ static PetscErrorCode Step_LI(SbRouting r, PetscReal dt)
   SbCell              **xg;
   const PetscInt        gxs = L->gxs, gys = L->gys, gxm = L->gxm;
   const PetscInt        xs = g->xs, ys = g->ys, xe = g->xs + g->xm, ye = g->ys + g->ym;
-  PetscReal             outflow = 0;
+  PetscReal             outflow = 0, speed = 0;
 
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(r->ev_flux, 0, 0, 0, 0));
@@ -237,20 +249,21 @@ static PetscErrorCode Step_LI(SbRouting r, PetscReal dt)
           const PetscReal qm = (i > 0 && (L->flags[k - 1] & SB_CELL_ACTIVE)) ? xl[j][i - 1].qx : q;
           const PetscReal qp = (i + 2 < g->nx && (L->flags[k + 2] & SB_CELL_ACTIVE)) ? xl[j][i + 1].qx : q;
 
-          qe = FaceQ(r, L, k, k + 1, h, xl[j][i + 1].h, q, qm, qp, (L->flags[k] & SB_CELL_LINK_E) ? PETSC_TRUE : PETSC_FALSE, g->dx_m[j], g->dy_m, dt);
+          qe = FaceQ(r, L, k, k + 1, h, xl[j][i + 1].h, q, qm, qp, (L->flags[k] & SB_CELL_LINK_E) ? PETSC_TRUE : PETSC_FALSE, g->dx_m[j], g->dy_m, dt, &speed);
         }
         if (j + 1 < g->ny) {
           const PetscReal q  = xl[j][i].qy;
           const PetscReal qm = (j > 0 && (L->flags[k - gxm] & SB_CELL_ACTIVE)) ? xl[j - 1][i].qy : q;
           const PetscReal qp = (j + 2 < g->ny && (L->flags[k + 2 * gxm] & SB_CELL_ACTIVE)) ? xl[j + 1][i].qy : q;
 
-          qs = FaceQ(r, L, k, k + gxm, h, xl[j + 1][i].h, q, qm, qp, (L->flags[k] & SB_CELL_LINK_S) ? PETSC_TRUE : PETSC_FALSE, g->dy_m, ls, dt);
+          qs = FaceQ(r, L, k, k + gxm, h, xl[j + 1][i].h, q, qm, qp, (L->flags[k] & SB_CELL_LINK_S) ? PETSC_TRUE : PETSC_FALSE, g->dy_m, ls, dt, &speed);
         }
       }
       li->qe[k] = qe;
       li->qs[k] = qs;
     }
   }
+  li->face_speed = speed;
   PetscCall(PetscLogEventEnd(r->ev_flux, 0, 0, 0, 0));
 
   PetscCall(PetscLogEventBegin(r->ev_continuity, 0, 0, 0, 0));
@@ -317,6 +330,41 @@ static PetscErrorCode Step_LI(SbRouting r, PetscReal dt)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The face speed of the last step sets the next step: a restart must have it. */
+static PetscErrorCode CheckpointWrite_LI(void *ctx, hid_t grp)
+{
+  SbRouting    r  = (SbRouting)ctx;
+  SbRoutingLI *li = (SbRoutingLI *)r->data;
+  PetscReal    v  = li->face_speed;
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPIU_REAL, MPI_MAX, r->grid->comm));
+  PetscCall(SbCheckpointWriteReals(grp, "face_speed_m_s", &v, 1, 1));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode CheckpointRead_LI(void *ctx, hid_t grp, const char *file)
+{
+  SbRouting    r  = (SbRouting)ctx;
+  SbRoutingLI *li = (SbRoutingLI *)r->data;
+  PetscReal   *v;
+  PetscInt     n;
+
+  PetscFunctionBeginUser;
+  PetscCall(SbCheckpointReadReals(grp, file, "face_speed_m_s", 1, &v, &n));
+  PetscCheck(n == 1 && v[0] >= 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: routing/local-inertial/face_speed_m_s: expected one speed >= 0", file);
+  li->face_speed = v[0];
+  PetscCall(PetscFree(v));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode Checkpoint_LI(SbRouting r, SbCheckpoint ck)
+{
+  PetscFunctionBeginUser;
+  PetscCall(SbCheckpointAddHook(ck, "routing/local-inertial", CheckpointWrite_LI, CheckpointRead_LI, r));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode SbRoutingCreate_LocalInertial(SbRouting r)
 {
   SbRoutingLI *li;
@@ -328,5 +376,6 @@ PetscErrorCode SbRoutingCreate_LocalInertial(SbRouting r)
   r->ops.stabledt = StableDt_LI;
   r->ops.step     = Step_LI;
   r->ops.destroy  = Destroy_LI;
+  r->ops.checkpoint = Checkpoint_LI;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
