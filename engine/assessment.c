@@ -205,12 +205,11 @@ static PetscErrorCode RunYears(SbAssessment a, SbForcing f)
 static PetscErrorCode ChooseErosivity(SbAssessment a)
 {
   const SbScenario *sc    = a->sc;
-  const PetscInt    given = (sc->as_ndaily > 0) + (sc->as_daily_csv[0] != 0) + (sc->as_r > 0) + (sc->as_r_map[0] != 0);
   PetscReal         years = 1, *P = NULL, alpha = 0, beta = 0;
   PetscInt          n = 0;
 
   PetscFunctionBeginUser;
-  PetscCheck(given <= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: assessment.rain: expected at most one of r_map, daily_mm, daily_csv, r_mj_mm_ha_h_a, got %" PetscInt_FMT, sc->path, given);
+  /* At most one of the choices below is set: the scenario loader checks it (SB_KEY_ONE_OF). */
   if (sc->as_r_map[0]) {
     /* R reported for the basin: the area-weighted mean of the map over active cells */
     PetscReal ra, area;
