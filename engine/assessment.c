@@ -28,6 +28,18 @@ struct _p_SbAssessment {
   SbMeasures           measures;  /* or NULL; not owned */
   Vec                  A0, passing0; /* untreated soil loss and passing sediment (with measures) */
   PetscReal            (*targets)[2]; /* [nregions + 1] targets for 2025, 2035; 0 = basin */
+  /* The years of a run (R from the run's own rain over complete calendar years; docs/assessment.md,
+     "Runs of several years"). nyears = 0: one assessment, as for a storm. */
+  PetscInt             nyears, year0;  /* complete calendar years assessed, the first of them */
+  PetscInt             ndays;          /* calendar days the run touches (the first and last may be partial) */
+  char                 day0_date[16];  /* "YYYY-MM-DD" of daily_mm[0] */
+  PetscReal           *daily_mm;       /* [ndays] basin-mean rain per calendar day */
+  PetscInt            *year_day;       /* [nyears + 1] index in daily_mm of each year's 1 January */
+  PetscReal           *year_r, *year_alpha, *year_beta; /* [nyears] Zhang et al. (2002) on each year alone */
+  SbAssessmentStats   *year_stats;     /* [nyears][nregions + 1] */
+  PetscReal           *year_gauge_t_a; /* [nyears][ngauges] */
+  PetscReal           *year_reservoir_t_a; /* [nyears] */
+  PetscLogEvent        ev_years;
 };
 
 PetscErrorCode SbAssessmentClass(PetscReal A, PetscReal tolerance, PetscInt *cls)
@@ -146,16 +158,58 @@ static PetscErrorCode ReadDailyCsv(MPI_Comm comm, const char *scenario, const ch
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The run's rain per calendar day of the scenario's clock (time.start is local time, as for PET)
+   and the complete calendar years the run covers; each such year gets R by the daily model of
+   Zhang, Xie & Liu (2002) on its own days alone, and the assessment's R is their mean. Partial years
+   at the start or the end are not assessed (their days are written, their rain counts nowhere). */
+static PetscErrorCode RunYears(SbAssessment a, SbForcing f)
+{
+  const SbScenario *sc = a->sc;
+  const PetscReal   T  = sc->duration_s;
+  int               y, mo, d, hh, mi, ss;
+  PetscInt          day0, yfirst, ylast, cy;
+  PetscReal         sod0, *edges, sum = 0;
+
+  PetscFunctionBeginUser;
+  PetscCheck(sscanf(sc->start, "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &hh, &mi, &ss) == 6, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: time.start: expected a date-time \"YYYY-MM-DDThh:mm:ss\", got \"%s\"", sc->path, sc->start);
+  day0 = SbDaysFromCivil(y, mo, d);
+  sod0 = 3600.0 * hh + 60.0 * mi + ss;
+  /* Complete years: 1 January 00:00 of Y at or after the start, of Y + 1 at or before the end. */
+  yfirst = (sod0 == 0 && mo == 1 && d == 1) ? y : y + 1;
+  SbCivilFromDays(day0 + (PetscInt)PetscFloorReal((sod0 + T) / 86400.0), &cy, NULL, NULL, NULL);
+  ylast = cy - 1; /* the end lies in year cy, at or after its 1 January 00:00 */
+  if (ylast < yfirst) PetscFunctionReturn(PETSC_SUCCESS);
+  a->nyears = ylast - yfirst + 1;
+  a->year0  = yfirst;
+  a->ndays  = (PetscInt)PetscCeilReal((sod0 + T) / 86400.0);
+  PetscCall(PetscSNPrintf(a->day0_date, sizeof(a->day0_date), "%04d-%02d-%02d", y, mo, d));
+  PetscCall(PetscMalloc1(a->ndays, &a->daily_mm));
+  PetscCall(PetscMalloc1(a->ndays + 1, &edges));
+  /* day i runs from its midnight, i·86400 − sod0 s after the start, clipped to the run */
+  for (PetscInt i = 0; i <= a->ndays; i++) edges[i] = PetscMin(PetscMax(i * 86400.0 - sod0, 0.0), T);
+  PetscCall(SbForcingBasinDepths(f, a->ndays, edges, a->daily_mm));
+  PetscCall(PetscFree(edges));
+  PetscCall(PetscMalloc4(a->nyears + 1, &a->year_day, a->nyears, &a->year_r, a->nyears, &a->year_alpha, a->nyears, &a->year_beta));
+  for (PetscInt k = 0; k <= a->nyears; k++) a->year_day[k] = SbDaysFromCivil(yfirst + k, 1, 1) - day0;
+  for (PetscInt k = 0; k < a->nyears; k++) {
+    PetscCall(SbCsleErosivityDaily(a->year_day[k + 1] - a->year_day[k], a->daily_mm + a->year_day[k], sc->as_erosive_mm, 1.0, &a->year_r[k], &a->year_alpha[k], &a->year_beta[k]));
+    sum += a->year_r[k];
+  }
+  a->csle.r = sum / a->nyears;
+  if (a->nyears == 1) PetscCall(PetscSNPrintf(a->r_source, sizeof(a->r_source), "daily model of Zhang, Xie & Liu (2002) on the run's rain of the calendar year %" PetscInt_FMT, yfirst));
+  else PetscCall(PetscSNPrintf(a->r_source, sizeof(a->r_source), "mean of the yearly R of the calendar years %" PetscInt_FMT "-%" PetscInt_FMT " (daily model of Zhang, Xie & Liu (2002) on the run's rain of each year)", yfirst, ylast));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* R from the scenario: a daily series (inline or CSV), a given value, or the run's own rain. */
 static PetscErrorCode ChooseErosivity(SbAssessment a)
 {
   const SbScenario *sc    = a->sc;
-  const PetscInt    given = (sc->as_ndaily > 0) + (sc->as_daily_csv[0] != 0) + (sc->as_r > 0) + (sc->as_r_map[0] != 0);
   PetscReal         years = 1, *P = NULL, alpha = 0, beta = 0;
   PetscInt          n = 0;
 
   PetscFunctionBeginUser;
-  PetscCheck(given <= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: assessment.rain: expected at most one of r_map, daily_mm, daily_csv, r_mj_mm_ha_h_a, got %" PetscInt_FMT, sc->path, given);
+  /* At most one of the choices below is set: the scenario loader checks it (SB_KEY_ONE_OF). */
   if (sc->as_r_map[0]) {
     /* R reported for the basin: the area-weighted mean of the map over active cells */
     PetscReal ra, area;
@@ -183,17 +237,25 @@ static PetscErrorCode ChooseErosivity(SbAssessment a)
     PetscCall(ReadDailyCsv(a->grid->comm, sc->path, sc->as_daily_csv, &n, &P, &years));
     PetscCall(PetscSNPrintf(a->r_source, sizeof(a->r_source), "daily model of Zhang, Xie & Liu (2002), %" PetscInt_FMT " days from %.60s, %g years", n, sc->as_daily_csv, (double)years));
   } else {
-    /* The run's rain (its basin mean, whatever forcing.rain.type), summed per 24 h from the
-       scenario start, as one year. */
+    /* The run's rain (its basin mean, whatever forcing.rain.type). The forcing is known in full
+       at set-up, so the daily totals need no accumulation in the time loop nor a checkpoint. */
     const PetscReal T = sc->duration_s;
     SbForcing       f;
 
-    n = (PetscInt)PetscCeilReal(T / 86400.0);
-    PetscCall(PetscCalloc1(PetscMax(n, 1), &P));
     PetscCall(SbForcingCreate(a->grid, sc, &f));
-    for (PetscInt d = 0; d < n; d++) PetscCall(SbForcingBasinDepth(f, d * 86400.0, PetscMin((d + 1) * 86400.0, T), &P[d]));
+    PetscCall(RunYears(a, f));
+    if (a->nyears == 0) {
+      /* No complete calendar year (a storm, a season): summed per 24 h from the scenario start,
+         taken as max(1, round(days/365.25)) years, so one year for any run under 548 days. */
+      n     = (PetscInt)PetscCeilReal(T / 86400.0);
+      years = PetscMax(1.0, (PetscReal)round(n / 365.25));
+      PetscCall(PetscCalloc1(PetscMax(n, 1), &P));
+      for (PetscInt d = 0; d < n; d++) PetscCall(SbForcingBasinDepth(f, d * 86400.0, PetscMin((d + 1) * 86400.0, T), &P[d]));
+      if (years == 1) PetscCall(PetscSNPrintf(a->r_source, sizeof(a->r_source), "daily model of Zhang, Xie & Liu (2002) on the run's rain, %" PetscInt_FMT " days taken as one year", n));
+      else PetscCall(PetscSNPrintf(a->r_source, sizeof(a->r_source), "daily model of Zhang, Xie & Liu (2002) on the run's rain, %" PetscInt_FMT " days taken as %g years (no complete calendar year)", n, (double)years));
+    }
     PetscCall(SbForcingDestroy(&f));
-    PetscCall(PetscSNPrintf(a->r_source, sizeof(a->r_source), "daily model of Zhang, Xie & Liu (2002) on the run's rain, %" PetscInt_FMT " days taken as one year", n));
+    if (a->nyears > 0) PetscFunctionReturn(PETSC_SUCCESS);
   }
   PetscCall(SbCsleErosivityDaily(n, P, sc->as_erosive_mm, years, &a->csle.r, &alpha, &beta));
   PetscCall(PetscFree(P));
@@ -239,6 +301,7 @@ PetscErrorCode SbAssessmentCreate(SbGrid *g, const SbScenario *sc, SbAssessment 
   }
   PetscCall(PetscLogEventRegister("SbAssessCSLE", DM_CLASSID, &a->ev_csle));
   PetscCall(PetscLogEventRegister("SbAssessStats", DM_CLASSID, &a->ev_stats));
+  PetscCall(PetscLogEventRegister("SbAssessYears", DM_CLASSID, &a->ev_years));
   PetscCall(ReadLanduse(g, &a->landuse));
   PetscCall(SbD8Create(g, &a->d8));
   PetscCall(VecDuplicate(a->landuse, &a->A));
@@ -258,9 +321,10 @@ PetscErrorCode SbAssessmentCreate(SbGrid *g, const SbScenario *sc, SbAssessment 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Area per class, soil loss and conservation rate per region (1..nregions) and basin (0): sums of
-   owned cells, then one reduction. Water is land without soil loss (class slight). */
-static PetscErrorCode Statistics(SbAssessment a)
+/* Area per class, soil loss and conservation rate per region (1..nregions) and basin (0) of the
+   soil loss scale·A: sums of owned cells, then one reduction; the class map into cls unless NULL.
+   Water is land without soil loss (class slight). */
+static PetscErrorCode Statistics(SbAssessment a, PetscReal scale, Vec cls, SbAssessmentStats *stats)
 {
   SbGrid            *g = a->grid;
   const PetscInt     n = g->xm * g->ym, nr = g->nregions + 1, stride = SB_EROSION_CLASSES + 2;
@@ -274,32 +338,32 @@ static PetscErrorCode Statistics(SbAssessment a)
   PetscCall(VecGetArrayRead(g->cell_area, &ar));
   PetscCall(VecGetArrayRead(g->region, &rg));
   PetscCall(VecGetArrayRead(a->A, &A));
-  PetscCall(VecGetArray(a->cls, &cl));
+  if (cls) PetscCall(VecGetArray(cls, &cl));
   for (PetscInt k = 0; k < n; k++) {
     PetscInt        c, r = (PetscInt)rg[k];
-    const PetscReal km2 = ar[k] * 1e-6;
+    const PetscReal km2 = ar[k] * 1e-6, Ak = scale * A[k];
 
-    cl[k] = 0;
+    if (cls) cl[k] = 0;
     if (mk[k] == 0) continue;
-    PetscCall(SbAssessmentClass(A[k], a->tolerance, &c));
-    cl[k] = (PetscReal)c;
+    PetscCall(SbAssessmentClass(Ak, a->tolerance, &c));
+    if (cls) cl[k] = (PetscReal)c;
     if (r < 1 || r > g->nregions) r = 0; /* a cell of no named region counts for the basin only */
     for (PetscInt q = 0; q <= (r ? 1 : 0); q++) {
       const PetscInt id = q ? r : 0;
 
       sum[id * stride + c - 1] += km2;
       sum[id * stride + SB_EROSION_CLASSES] += km2;
-      sum[id * stride + SB_EROSION_CLASSES + 1] += A[k] * km2;
+      sum[id * stride + SB_EROSION_CLASSES + 1] += Ak * km2;
     }
   }
-  PetscCall(VecRestoreArray(a->cls, &cl));
+  if (cls) PetscCall(VecRestoreArray(cls, &cl));
   PetscCall(VecRestoreArrayRead(a->A, &A));
   PetscCall(VecRestoreArrayRead(g->region, &rg));
   PetscCall(VecRestoreArrayRead(g->cell_area, &ar));
   PetscCall(VecRestoreArrayRead(g->mask, &mk));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, sum, (int)(nr * stride), MPIU_REAL, MPI_SUM, g->comm));
   for (PetscInt id = 0; id < nr; id++) {
-    SbAssessmentStats *s = &a->stats[id];
+    SbAssessmentStats *s = &stats[id];
 
     for (PetscInt c = 0; c < SB_EROSION_CLASSES; c++) s->area_class_km2[c] = sum[id * stride + c];
     s->area_km2          = sum[id * stride + SB_EROSION_CLASSES];
@@ -312,6 +376,31 @@ static PetscErrorCode Statistics(SbAssessment a)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Each year of a run: R alone differs between years (land use and measures are those of the whole
+   run), so K·L·S·B·E·T, IC and SDR are the ones just computed for the mean R; soil loss, export and
+   the sediment passing the gauges are linear in R, so a year's are the mean's times R_year / R.
+   Costs one pass over the cells and one reduction per year (the classes). */
+static PetscErrorCode Years(SbAssessment a)
+{
+  SbGrid        *g  = a->grid;
+  const PetscInt nr = g->nregions + 1, ng = g->ngauges;
+
+  PetscFunctionBeginUser;
+  if (a->nyears == 0) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscLogEventBegin(a->ev_years, 0, 0, 0, 0));
+  if (!a->year_stats) PetscCall(PetscMalloc3(a->nyears * nr, &a->year_stats, a->nyears * PetscMax(ng, 1), &a->year_gauge_t_a, a->nyears, &a->year_reservoir_t_a));
+  for (PetscInt y = 0; y < a->nyears; y++) {
+    /* a->csle.r is the mean of the years' R, 0 only when every year's is */
+    const PetscReal scale = a->csle.r > 0 ? a->year_r[y] / a->csle.r : 0.0;
+
+    PetscCall(Statistics(a, scale, NULL, a->year_stats + y * nr));
+    for (PetscInt k = 0; k < ng; k++) a->year_gauge_t_a[y * ng + k] = scale * a->gauge_t_a[k];
+    a->year_reservoir_t_a[y] = scale * a->reservoir_t_a;
+  }
+  PetscCall(PetscLogEventEnd(a->ev_years, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode SbAssessmentRun(SbAssessment a)
 {
   SbGrid *g = a->grid;
@@ -321,7 +410,7 @@ PetscErrorCode SbAssessmentRun(SbAssessment a)
   PetscCall(SbCsleCompute(g, a->d8, &a->csle, a->landuse, g->soil, a->A, a->W, a->tan_slope, a->lambda, a->LS));
   PetscCall(PetscLogEventEnd(a->ev_csle, 0, 0, 0, 0));
   PetscCall(PetscLogEventBegin(a->ev_stats, 0, 0, 0, 0));
-  PetscCall(Statistics(a));
+  PetscCall(Statistics(a, 1.0, a->cls, a->stats));
   PetscCall(PetscLogEventEnd(a->ev_stats, 0, 0, 0, 0));
   /* Cells that trap sediment: check dams of the treatment measures (SbAssessmentApplyMeasures); the
      reservoir's trap efficiency enters here too when it comes. */
@@ -334,6 +423,7 @@ PetscErrorCode SbAssessmentRun(SbAssessment a)
   if (a->A0) PetscCall(SbMeasuresReport(a->measures, a->A0, a->A, a->passing));
   for (PetscInt k = 0; k < g->ngauges; k++) PetscCall(SbConnectivityValueAt(g, a->passing, g->gauges[k].row, g->gauges[k].col, &a->gauge_t_a[k]));
   PetscCall(SbConnectivityIntoWater(g, a->d8, a->landuse, a->exported, &a->reservoir_t_a));
+  PetscCall(Years(a));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -374,6 +464,90 @@ static PetscErrorCode WriteStats(hid_t grp, const SbAssessmentStats *s, PetscRea
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* /assessment: the run's daily rain, and per complete calendar year /assessment/years/<YYYY> with
+   the erosivity and the statistics of /summary (basin, regions/<name>, gauges/<name>). */
+static PetscErrorCode WriteYears(SbAssessment a, hid_t file)
+{
+  SbGrid        *g  = a->grid;
+  const PetscInt nr = g->nregions + 1, ng = g->ngauges;
+  hid_t          top, years, grp, sub, dset;
+  char           name[32];
+
+  PetscFunctionBeginUser;
+  PetscCall(OpenOrCreate(file, "assessment", &top));
+  PetscCall(SbH5WriteAttrInt(top, "first_year", (long long)a->year0));
+  PetscCall(SbH5WriteAttrInt(top, "last_year", (long long)(a->year0 + a->nyears - 1)));
+  PetscCall(SbH5WriteAttrInt(top, "years", (long long)a->nyears));
+  PetscCall(SbH5WriteAttrDouble(top, "erosive_threshold_mm", a->sc->as_erosive_mm));
+  PetscCall(SbH5WriteAttrString(top, "summary_is", "/summary is the assessment with the mean of the yearly R: its soil loss, sediment export and sediment into the reservoir are the means of the years'; its class areas and conservation rate are those of that mean annual soil loss (conservation_rate_mean_of_years is the mean of the years' rates)"));
+  PetscCall(SbH5WriteAttrString(top, "years_are", "complete calendar years of the scenario's clock inside the run; days before the first and after the last are written in daily_rain_mm but not assessed"));
+  PetscCall(SbH5WriteVector(top, "daily_rain_mm", a->daily_mm, (hsize_t)a->ndays, "mm", "basin-mean rain of each calendar day the run touches (the first and last only within the run)"));
+  SbCallHDF5(dset = H5Dopen2(top, "daily_rain_mm", H5P_DEFAULT));
+  PetscCall(SbH5WriteAttrString(dset, "first_day", a->day0_date));
+  PetscCall(SbH5WriteAttrInt(dset, "first_year_index", (long long)a->year_day[0]));
+  SbCallHDF5(H5Dclose(dset));
+  PetscCall(OpenOrCreate(top, "years", &years));
+  for (PetscInt y = 0; y < a->nyears; y++) {
+    const SbAssessmentStats *st = a->year_stats + y * nr;
+    PetscReal                rain = 0;
+    PetscInt                 nerosive = 0;
+
+    for (PetscInt d = a->year_day[y]; d < a->year_day[y + 1]; d++) {
+      rain += a->daily_mm[d];
+      if (a->daily_mm[d] >= a->sc->as_erosive_mm) nerosive++;
+    }
+    PetscCall(PetscSNPrintf(name, sizeof(name), "%" PetscInt_FMT, a->year0 + y));
+    PetscCall(OpenOrCreate(years, name, &grp));
+    PetscCall(SbH5WriteAttrDouble(grp, "rainfall_erosivity_mj_mm_ha_h_a", a->year_r[y]));
+    PetscCall(SbH5WriteAttrDouble(grp, "alpha", a->year_alpha[y]));
+    PetscCall(SbH5WriteAttrDouble(grp, "beta", a->year_beta[y]));
+    PetscCall(SbH5WriteAttrInt(grp, "erosive_days", (long long)nerosive));
+    PetscCall(SbH5WriteAttrInt(grp, "days", (long long)(a->year_day[y + 1] - a->year_day[y])));
+    PetscCall(SbH5WriteAttrDouble(grp, "rain_mm", rain));
+    PetscCall(OpenOrCreate(grp, "basin", &sub));
+    PetscCall(WriteStats(sub, &st[0], a->tolerance, a->targets[0]));
+    PetscCall(SbH5WriteAttrDouble(sub, "sediment_to_reservoir_t_a", a->year_reservoir_t_a[y]));
+    SbCallHDF5(H5Gclose(sub));
+    PetscCall(OpenOrCreate(grp, "regions", &sub));
+    for (PetscInt r = 1; r <= g->nregions; r++) {
+      hid_t reg;
+
+      PetscCall(OpenOrCreate(sub, g->region_names[r - 1], &reg));
+      PetscCall(SbH5WriteAttrInt(reg, "id", (long long)r));
+      PetscCall(WriteStats(reg, &st[r], a->tolerance, a->targets[r]));
+      SbCallHDF5(H5Gclose(reg));
+    }
+    SbCallHDF5(H5Gclose(sub));
+    PetscCall(OpenOrCreate(grp, "gauges", &sub));
+    for (PetscInt k = 0; k < ng; k++) {
+      hid_t gg;
+
+      PetscCall(OpenOrCreate(sub, g->gauges[k].name, &gg));
+      PetscCall(SbH5WriteAttrDouble(gg, "sediment_export_t_a", a->year_gauge_t_a[y * ng + k]));
+      SbCallHDF5(H5Gclose(gg));
+    }
+    SbCallHDF5(H5Gclose(sub));
+    SbCallHDF5(H5Gclose(grp));
+  }
+  SbCallHDF5(H5Gclose(years));
+  SbCallHDF5(H5Gclose(top));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* With years: the years assessed and the mean of their conservation rates beside /summary's own. */
+static PetscErrorCode WriteYearsSummary(SbAssessment a, hid_t grp, PetscInt id)
+{
+  const PetscInt nr = a->grid->nregions + 1;
+  PetscReal      mean = 0;
+
+  PetscFunctionBeginUser;
+  if (a->nyears == 0) PetscFunctionReturn(PETSC_SUCCESS);
+  for (PetscInt y = 0; y < a->nyears; y++) mean += a->year_stats[y * nr + id].conservation_rate;
+  PetscCall(SbH5WriteAttrDouble(grp, "conservation_rate_mean_of_years", mean / a->nyears));
+  PetscCall(SbH5WriteAttrInt(grp, "years_assessed", (long long)a->nyears));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode SbAssessmentWrite(SbAssessment a, SbOutput out)
 {
   SbGrid *g = a->grid;
@@ -391,6 +565,7 @@ PetscErrorCode SbAssessmentWrite(SbAssessment a, SbOutput out)
   PetscCall(OpenOrCreate(file, "summary", &sum));
   PetscCall(OpenOrCreate(sum, "basin", &grp));
   PetscCall(WriteStats(grp, &a->stats[0], a->tolerance, a->targets[0]));
+  PetscCall(WriteYearsSummary(a, grp, 0));
   PetscCall(SbH5WriteAttrDouble(grp, "rainfall_erosivity_mj_mm_ha_h_a", a->csle.r));
   PetscCall(SbH5WriteAttrString(grp, "rainfall_erosivity_source", a->r_source));
   PetscCall(SbH5WriteAttrDouble(grp, "tolerance_t_km2_a", a->tolerance));
@@ -401,6 +576,7 @@ PetscErrorCode SbAssessmentWrite(SbAssessment a, SbOutput out)
     PetscCall(OpenOrCreate(grp, g->region_names[r - 1], &sub));
     PetscCall(SbH5WriteAttrInt(sub, "id", (long long)r));
     PetscCall(WriteStats(sub, &a->stats[r], a->tolerance, a->targets[r]));
+    PetscCall(WriteYearsSummary(a, sub, r));
     SbCallHDF5(H5Gclose(sub));
   }
   SbCallHDF5(H5Gclose(grp));
@@ -412,6 +588,7 @@ PetscErrorCode SbAssessmentWrite(SbAssessment a, SbOutput out)
   }
   SbCallHDF5(H5Gclose(grp));
   SbCallHDF5(H5Gclose(sum));
+  if (a->nyears > 0) PetscCall(WriteYears(a, file));
   if (a->measures) PetscCall(SbMeasuresWrite(a->measures, out));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -509,6 +686,9 @@ PetscErrorCode SbAssessmentDestroy(SbAssessment *out)
   PetscCall(PetscFree(a->targets));
   PetscCall(VecDestroy(&a->A0));
   PetscCall(VecDestroy(&a->passing0));
+  PetscCall(PetscFree(a->daily_mm));
+  PetscCall(PetscFree4(a->year_day, a->year_r, a->year_alpha, a->year_beta));
+  PetscCall(PetscFree3(a->year_stats, a->year_gauge_t_a, a->year_reservoir_t_a));
   PetscCall(PetscFree(*out));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -724,6 +724,25 @@ PetscErrorCode SbForcingBasinDepth(SbForcing f, PetscReal t0_s, PetscReal t1_s, 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode SbForcingBasinDepths(SbForcing f, PetscInt n, const PetscReal *edges_s, PetscReal *mm)
+{
+  PetscInt k = 0;
+
+  PetscFunctionBeginUser;
+  /* One sweep over the steps (edges increase): the same terms in the same order as
+     SbForcingBasinDepth on each interval, so the same sums to the bit. */
+  for (PetscInt i = 0; i < n; i++) {
+    mm[i] = 0;
+    while (k + 1 < f->n && f->t_s[k + 1] <= edges_s[i]) k++;
+    for (PetscInt j = k; j < f->n && f->t_s[j] < edges_s[i + 1]; j++) {
+      const PetscReal lo = PetscMax(edges_s[i], f->t_s[j]), hi = PetscMin(edges_s[i + 1], j + 1 < f->n ? f->t_s[j + 1] : PETSC_MAX_REAL);
+
+      if (hi > lo) mm[i] += StepMean(f, j) * (hi - lo) / 3600.0;
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* field = Σ_q w_q v_q(step k) on the owned cells (m/s). */
 static PetscErrorCode FillField(SbForcing f, PetscInt k, Vec field)
 {

@@ -40,6 +40,9 @@ PETSC_EXTERN PetscErrorCode SbForcingRain(SbForcing f, PetscReal t_s, Vec rain_m
 /* Depth (mm) of the basin-mean rain between t0_s and t1_s (e.g. daily totals for the annual
    assessment). Not collective; leaves the time loop's cursor alone. */
 PETSC_EXTERN PetscErrorCode SbForcingBasinDepth(SbForcing f, PetscReal t0_s, PetscReal t1_s, PetscReal *mm);
+/* The same for n consecutive intervals [edges_s[i], edges_s[i+1]) (edges_s[0..n], non-decreasing)
+   in one pass over the series: mm[i] equals SbForcingBasinDepth on interval i to the bit. */
+PETSC_EXTERN PetscErrorCode SbForcingBasinDepths(SbForcing f, PetscInt n, const PetscReal *edges_s, PetscReal *mm);
 
 /* Potential evapotranspiration, for the vertical water balance. The rate is uniform over the basin
    and constant over each calendar day of the scenario's clock (time.start is local time): the daily

@@ -358,8 +358,9 @@ static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx
   PetscCall(PetscLogStagePush(st_loop));
   PetscCall(PetscCalloc2(c->grid->ngauges + 1, &c->gauge_q, c->grid->ngauges + 1, &c->gauge_volume_m3));
   b.gauge_volume_m3 = c->gauge_volume_m3;
-  /* "mode": "assessment" runs the annual assessment alone. When runs span years, the assessment of
-     each simulated year goes here (SbAssessmentRun per year); today it runs once, after the loop. */
+  /* "mode": "assessment" runs the annual assessment alone. Otherwise it runs once, after the loop;
+     a run of whole calendar years is assessed year by year there too, from the forcing's daily rain
+     (assessment.c), so the loop keeps no state for it. */
   if (c->sc->mode != SB_MODE_ASSESSMENT) PetscCall(TimeLoop(c, opts, &steps, &b));
   PetscCall(PetscLogStagePop());
 

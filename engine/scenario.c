@@ -51,6 +51,8 @@ static const char *const SbKeyTypeNames[] = {"object", "string", "path", "date-t
 #define SB_KEY_REQUIRED      0x1 /* an error if absent while its parent object is present */
 #define SB_KEY_NOT_INHERITED 0x2 /* a file that extends another does not take this key from it */
 #define SB_KEY_DEFAULT_STEM  0x4 /* default: the name of the scenario file without .json */
+#define SB_KEY_ONE_OF        0x8 /* at most one of the keys so flagged in an object; a file that sets one
+                                    replaces those its parents set (MergeChain, CheckOneOf) */
 
 typedef struct {
   const char *key;       /* JSON path from the root, e.g. "routing.cfl" */
@@ -1032,6 +1034,32 @@ static PetscErrorCode MergeInto(cJSON *dst, const cJSON *src)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Whether a and b are exclusive keys (SB_KEY_ONE_OF) of the same object. */
+static PetscBool OneOfSiblings(const SbKey *a, const SbKey *b)
+{
+  const size_t n = ParentLength(a->key);
+
+  return ((a->flags & b->flags & SB_KEY_ONE_OF) && ParentLength(b->key) == n && !strncmp(a->key, b->key, n)) ? PETSC_TRUE : PETSC_FALSE;
+}
+
+/* Exclusive keys: where the file src sets one, the others of its object inherited so far leave
+   merged, so that a file can choose another of them than the file it extends. */
+static PetscErrorCode DropOneOf(cJSON *merged, const cJSON *src)
+{
+  PetscFunctionBeginUser;
+  for (PetscInt j = 0; j < SB_NKEYS; j++) {
+    char   parent[SB_SCENARIO_KEY_LEN];
+    cJSON *p;
+
+    if (!(SbKeys[j].flags & SB_KEY_ONE_OF) || !FindNode(src, SbKeys[j].key)) continue;
+    snprintf(parent, sizeof(parent), "%.*s", (int)ParentLength(SbKeys[j].key), SbKeys[j].key);
+    if (!cJSON_IsObject(p = FindNode(merged, parent))) continue;
+    for (PetscInt i = 0; i < SB_NKEYS; i++)
+      if (i != j && OneOfSiblings(&SbKeys[i], &SbKeys[j])) cJSON_DeleteItemFromObjectCaseSensitive(p, Leaf(SbKeys[i].key));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode MergeChain(SbLoader *ld, cJSON **merged)
 {
   PetscInt i, j;
@@ -1050,6 +1078,7 @@ static PetscErrorCode MergeChain(SbLoader *ld, cJSON **merged)
         if (cJSON_IsObject(p)) cJSON_DeleteItemFromObjectCaseSensitive(p, Leaf(SbKeys[j].key));
       }
     }
+    PetscCall(DropOneOf(*merged, ld->tree[i]));
     PetscCall(MergeInto(*merged, ld->tree[i]));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -1217,8 +1246,36 @@ static PetscErrorCode CheckMonthlyPet(SbLoader *ld, const cJSON *merged)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Exclusive keys (SB_KEY_ONE_OF) left together after merging: set by one file. The error names
+   the file that set the second of them and lists the choice. */
+static PetscErrorCode CheckOneOf(SbLoader *ld, const cJSON *merged)
+{
+  PetscFunctionBeginUser;
+  for (PetscInt j = 0; j < SB_NKEYS && !ld->ck.failed; j++) {
+    const char *first = NULL;
+    char        choice[SB_SCENARIO_MSG_LEN / 2] = "";
+    PetscInt    i;
+
+    if (!(SbKeys[j].flags & SB_KEY_ONE_OF)) continue;
+    for (i = 0; i < j; i++)
+      if (OneOfSiblings(&SbKeys[i], &SbKeys[j])) break;
+    if (i < j) continue; /* each object once, from its first exclusive key */
+    for (i = j; i < SB_NKEYS; i++)
+      if (OneOfSiblings(&SbKeys[i], &SbKeys[j])) {
+        Append(choice, sizeof(choice), choice[0] ? ", " : "");
+        Append(choice, sizeof(choice), Leaf(SbKeys[i].key));
+      }
+    for (i = j; i < SB_NKEYS && !ld->ck.failed; i++) {
+      if (!OneOfSiblings(&SbKeys[i], &SbKeys[j]) || !FindNode(merged, SbKeys[i].key)) continue;
+      if (!first) first = SbKeys[i].key;
+      else PetscCall(Fail(&ld->ck, Origin(ld, SbKeys[i].key), SbKeys[i].key, "expected at most one of %s, got also %s", choice, Leaf(first)));
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Rules between keys, applied in order to the merged scenario after the required keys. */
-static PetscErrorCode (*const SbRules[])(SbLoader *, const cJSON *) = {CheckRain, CheckPet, CheckMonthlyPet};
+static PetscErrorCode (*const SbRules[])(SbLoader *, const cJSON *) = {CheckRain, CheckPet, CheckMonthlyPet, CheckOneOf};
 
 /* ------------------------------------------------------------------------------------------------
    Tree to SbScenario

@@ -225,6 +225,14 @@ foreach(np 1 2)
   set_tests_properties(bad.rain_csv_run_np${np} PROPERTIES FIXTURES_REQUIRED synth2km)
 endforeach()
 
+# The assessment of every calendar year of a run of 26 months on a small basin, with a restart from
+# mid-year, against a recomputation of R and assessment-mode runs (check_assessment_years.py).
+foreach(np 1 2 4)
+  sb_test(assessment.years_np${np} mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_assessment_years.py ${SB_EXE} ${MPIEXEC_EXECUTABLE} ${SB_REG} ${np})
+  set_tests_properties(assessment.years_np${np} PROPERTIES PROCESSORS ${np})
+endforeach()
+set_tests_properties(assessment.years_np1 PROPERTIES FIXTURES_SETUP assessment_years_np1)
+set_tests_properties(assessment.years_np2 assessment.years_np4 PROPERTIES FIXTURES_REQUIRED assessment_years_np1)
 # R and K maps of the assessment against known answers, and bad maps (tests/regression/check_maps.py).
 foreach(np 1 2)
   sb_test(assessment.maps_np${np} mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_maps.py ${SB_EXE} ${SB_REG}/synth2km.h5 ${CMAKE_SOURCE_DIR}/scenarios/assessment.json ${SB_REG} ${np} ${MPIEXEC_EXECUTABLE})

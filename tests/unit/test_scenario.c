@@ -98,6 +98,10 @@ static const struct {
   {"pet_tmax_below.json", "pet_tmax_below.json: forcing.pet.tmax_c[6]: expected a number >= tmin_c[6] = 24, got 22"},
   {"pet_monthly_missing.json", "pet_monthly_missing.json: forcing.pet.monthly_mm_d: missing required key for method monthly"},
   {"rain_csv_number.json", "rain_csv_number.json: forcing.rain.csv: expected a file path of 1 to 4095 characters, got 5"},
+  /* exclusive keys (SB_KEY_ONE_OF): still conflicting after extends */
+  {"oneof_two.json", "bad/oneof_two.json: assessment.rain.r_mj_mm_ha_h_a: expected at most one of daily_mm, daily_csv, r_mj_mm_ha_h_a, r_map, got also daily_mm"},
+  {"oneof_inherited.json", "bad/parents/oneof_parent.json: assessment.rain.r_map: expected at most one of daily_mm, daily_csv, r_mj_mm_ha_h_a, r_map, got also daily_csv"},
+  {"oneof_child_two.json", "bad/oneof_child_two.json: assessment.rain.r_map: expected at most one of daily_mm, daily_csv, r_mj_mm_ha_h_a, r_map, got also r_mj_mm_ha_h_a"},
 };
 
 /* Load path, expect PETSC_ERR_USER_INPUT with expect in a one-line message that is the same on all ranks. */
@@ -250,6 +254,18 @@ static PetscErrorCode TestGood(MPI_Comm comm, PetscInt *fails)
   PetscCall(SbScenarioDestroy(&sc));
   PetscCall(SbScenarioLoad(comm, GOOD "storm_child.json", &sc));
   CHECK(sc->rain_type == SB_RAIN_CHICAGO && Close(sc->storm_peak, 0.4) && Close(sc->storm_step_s, 300) && sc->storm_start_s == 0 && !sc->pet_present);
+  PetscCall(SbScenarioDestroy(&sc));
+
+  /* exclusive keys: a file that sets one member of assessment.rain's group replaces its parent's */
+  PetscCall(SbScenarioLoad(comm, GOOD "rain_choice.json", &sc));
+  CHECK(Close(sc->as_r, 3500) && sc->as_ndaily == 0 && !sc->as_daily_csv[0] && !sc->as_r_map[0] && Close(sc->as_erosive_mm, 10) && Close(sc->as_tolerance_t_km2_a, 1000));
+  CHECK(!strstr(sc->text, "daily_mm"));
+  PetscCall(SbScenarioDestroy(&sc));
+  PetscCall(SbScenarioLoad(comm, GOOD "rain_choice_keep.json", &sc));
+  CHECK(sc->as_ndaily == 4 && Close(sc->as_daily_mm[1], 30) && sc->as_r == 0 && Close(sc->as_erosive_mm, 12.7));
+  PetscCall(SbScenarioDestroy(&sc));
+  PetscCall(SbScenarioLoad(comm, GOOD "rain_choice_grandchild.json", &sc));
+  CHECK(!strcmp(sc->as_daily_csv, GOOD "rain/daily.csv") && sc->as_r == 0 && sc->as_ndaily == 0 && Close(sc->as_erosive_mm, 10));
   PetscCall(SbScenarioDestroy(&sc));
 
   /* the baseline: ~130 mm in 20 h, a heavy summer storm for the Han basin */
