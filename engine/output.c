@@ -23,6 +23,10 @@ struct _p_SbOutput {
   PetscInt         nhooks;
   SbOutputFinishFn hook[4];
   void            *hook_ctx[4];
+  PetscInt         nslicemaps; /* modules' time-sliced maps (SbOutputAddSliceMap) */
+  SbOutputMapFn    slice_fn[8];
+  void            *slice_ctx[8];
+  PetscInt         slice_id[8];
   PetscLogEvent ev_slice;
 };
 
@@ -180,6 +184,10 @@ static PetscErrorCode WriteSlice(SbOutput o, SbState *s, PetscReal t_s)
   PetscCall(DMDAVecRestoreArray(g->da, o->work, &q));
   PetscCall(DMDAVecRestoreArrayRead(s->da, s->Xl, (void *)&x));
   PetscCall(SbMapsWrite(o->maps, o->map_discharge, o->work));
+  for (PetscInt k = 0; k < o->nslicemaps; k++) {
+    PetscCall((*o->slice_fn[k])(o->slice_ctx[k], o->work));
+    PetscCall(SbMapsWrite(o->maps, o->slice_id[k], o->work));
+  }
   PetscCall(PetscLogEventEnd(o->ev_slice, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -440,6 +448,28 @@ PetscErrorCode SbOutputAddFinishHook(SbOutput o, SbOutputFinishFn fn, void *ctx)
   o->hook[o->nhooks]     = fn;
   o->hook_ctx[o->nhooks] = ctx;
   o->nhooks++;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbOutputAddSliceMap(SbOutput o, const char *name, const char *units, const char *long_name, const char *standard_name, SbOutputMapFn fn, void *ctx)
+{
+  PetscErrorCode ierr;
+  int            err_no;
+  PetscInt       ns;
+
+  PetscFunctionBeginUser;
+  PetscCall(SbMapsGetSliceCount(o->maps, &ns));
+  PetscCheck(o->nslicemaps < 8 && ns == 0, PETSC_COMM_SELF, PETSC_ERR_ORDER, "output: map %s: at most 8 module maps, declared before the first slice", name);
+  errno = 0;
+  H5E_BEGIN_TRY
+  {
+    ierr = SbMapsAdd(o->maps, name, units, long_name, standard_name, &o->slice_id[o->nslicemaps]);
+  }
+  H5E_END_TRY;
+  err_no = errno;
+  PetscCall(CheckWrite(o, ierr, err_no, "maps"));
+  o->slice_fn[o->nslicemaps]    = fn;
+  o->slice_ctx[o->nslicemaps++] = ctx;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -40,6 +40,11 @@ PETSC_EXTERN PetscErrorCode SbOutputGetFile(SbOutput out, hid_t *file);
 /* Collective. A [y][x] float64 map in group (e.g. "maps"), with dimension scales and in the XDMF
    sidecar, before SbOutputFinish (the annual assessment's maps). */
 PETSC_EXTERN PetscErrorCode SbOutputWriteMap(SbOutput out, const char *group, const char *name, Vec v, const char *units, const char *long_name);
+/* A module's time-sliced map (sediment.c's cumulative erosion maps), declared before the first
+   slice: at every slice fn(ctx, v) fills v, a global vector on grid->da, which is written like the
+   water maps (float32 under /maps, in the XDMF sidecar and in checkpoints). At most 8. Collective. */
+typedef PetscErrorCode (*SbOutputMapFn)(void *ctx, Vec v);
+PETSC_EXTERN PetscErrorCode SbOutputAddSliceMap(SbOutput out, const char *name, const char *units, const char *long_name, const char *standard_name, SbOutputMapFn fn, void *ctx);
 /* A module's part of the result written inside SbOutputFinish, after /series and /budget exist (it
    may add to them): fn(ctx, file) is called collectively with the open file. At most 4 hooks. */
 typedef PetscErrorCode (*SbOutputFinishFn)(void *ctx, hid_t file);

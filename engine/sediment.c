@@ -946,11 +946,64 @@ static PetscErrorCode WriteOutput(void *ctx, hid_t file)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The time-sliced maps (docs/output.md): the cumulative budget fields of each cell (kg, in the
+   checkpoint) per unit area, kg m-2 since the start. which: 0 soil detachment (splash and flow
+   detachment of the parent soil), 1 deposition onto the loose bed, 2 net erosion (detachment +
+   bed erosion - deposition - check-dam trapping, negative where sediment accumulated). Their
+   integrals over the cell areas are the budget's detachment, deposition and detachment -
+   bed_change - check_dam_trapped. */
+static PetscErrorCode FillMap(SbSediment s, int which, Vec v)
+{
+  const PetscScalar *a;
+  PetscScalar       *out;
+  const PetscInt     n = s->grid->xm * s->grid->ym;
+
+  PetscFunctionBeginUser;
+  PetscCall(VecGetArrayRead(s->acc, &a));
+  PetscCall(VecGetArray(v, &out));
+  for (PetscInt k = 0; k < n; k++) {
+    const PetscScalar *ak = &a[k * ACC_N];
+    const PetscReal    det = ak[ACC_SPLASH] + ak[ACC_FLOW];
+
+    if (!(s->flags[k] & SB_CELL_ACTIVE) || !(s->area[k] > 0)) out[k] = 0;
+    else if (which == 0) out[k] = det / s->area[k];
+    else if (which == 1) out[k] = ak[ACC_DEPOSITION] / s->area[k];
+    else out[k] = (det + ak[ACC_BED_EROSION] - ak[ACC_DEPOSITION] - ak[ACC_DAM]) / s->area[k];
+  }
+  PetscCall(VecRestoreArray(v, &out));
+  PetscCall(VecRestoreArrayRead(s->acc, &a));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode FillDetachment(void *ctx, Vec v)
+{
+  PetscFunctionBeginUser;
+  PetscCall(FillMap((SbSediment)ctx, 0, v));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode FillDeposition(void *ctx, Vec v)
+{
+  PetscFunctionBeginUser;
+  PetscCall(FillMap((SbSediment)ctx, 1, v));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode FillNetErosion(void *ctx, Vec v)
+{
+  PetscFunctionBeginUser;
+  PetscCall(FillMap((SbSediment)ctx, 2, v));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode SbSedimentAttachOutput(SbSediment s, SbOutput out)
 {
   PetscFunctionBeginUser;
   if (!s) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(SbOutputAddFinishHook(out, WriteOutput, s));
+  PetscCall(SbOutputAddSliceMap(out, "soil_detachment_cumulative", "kg m-2", "soil detached from the parent soil since the start (rain splash and flow detachment)", NULL, FillDetachment, s));
+  PetscCall(SbOutputAddSliceMap(out, "deposition_cumulative", "kg m-2", "sediment deposited onto the loose bed since the start", NULL, FillDeposition, s));
+  PetscCall(SbOutputAddSliceMap(out, "net_erosion_cumulative", "kg m-2", "net soil loss since the start: detachment plus erosion of the loose bed minus deposition and check-dam trapping (negative where sediment accumulated)", NULL, FillNetErosion, s));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -54,7 +54,8 @@ PETSC_EXTERN PetscErrorCode SbSedimentRecord(SbSediment sed, PetscReal t_s);
 PETSC_EXTERN PetscErrorCode SbSedimentGauges(SbSediment sed, PetscReal *rate_kg_s, PetscReal *mass_kg);
 /* Collective: the totals and the relative error of the mass balance. */
 PETSC_EXTERN PetscErrorCode SbSedimentBudget(SbSediment sed, SbSedimentTotals *b);
-/* Make SbOutputFinish write /budget/sediment and /series/<gauge>/sediment. */
+/* Make SbOutputFinish write /budget/sediment and /series/<gauge>/sediment, and every slice the maps
+   /maps/soil_detachment_cumulative, deposition_cumulative and net_erosion_cumulative (kg m-2). */
 PETSC_EXTERN PetscErrorCode SbSedimentAttachOutput(SbSediment sed, SbOutput out);
 /* Number of classes, their diameters (m) and settling velocities (m/s); owned by sed. */
 PETSC_EXTERN PetscErrorCode SbSedimentGetClasses(SbSediment sed, PetscInt *n, const PetscReal **diameter_m, const PetscReal **settling_m_s);

@@ -3,7 +3,10 @@
 
    - the soil and water conservation rate (水土保持率) against the 2025 and 2035 targets the
      scenario set (met or not, and the margin in percentage points), mean and total soil loss;
-   - sediment exported to each gauge and into the reservoir;
+   - sediment exported to each gauge and into the reservoir (the annual assessment, t/a);
+   - sediment of the time loop (sediment.enabled): yield at each gauge and its peak sediment
+     discharge, the reservoir's inflow, trapped mass, release and trap efficiency, the basin's
+     detachment, deposition and outflow, all from /budget/sediment and /series (t over the run);
    - the water budget (every term the run wrote), peak discharge and runoff volume at each gauge.
 
    Every quantity comes with its relative change against the first file ("n/a" where the first
@@ -24,7 +27,8 @@
 typedef struct {
   char      name[SB_MAX_NAME];
   PetscReal peak_m3_s, volume_m3, sediment_t_a;
-  PetscBool has_flow, has_sediment;
+  PetscReal yield_t, peak_sediment_kg_s; /* the time loop's sediment (/budget/sediment, /series) */
+  PetscBool has_flow, has_sediment, has_yield;
 } GaugeSummary;
 
 typedef struct {
@@ -43,6 +47,23 @@ typedef struct { /* /measures/<name> (docs/measures.md) */
   long long exhausted, applied;
 } MeasureSummary;
 
+/* What compare reports of /budget/sediment (kg in the file, t in the report; the trap efficiency
+   and relative error as fractions), docs/output.md. */
+static const struct {
+  const char *item, *quantity, *attr;
+  PetscBool   mass;
+} SedTerms[] = {
+  {"reservoir", "inflow", "reservoir_inflow", PETSC_TRUE},
+  {"reservoir", "trapped", "reservoir_trapped", PETSC_TRUE},
+  {"reservoir", "release", "reservoir_release", PETSC_TRUE},
+  {"reservoir", "trap_efficiency", "reservoir_trap_efficiency", PETSC_FALSE},
+  {"basin", "detachment", "detachment", PETSC_TRUE},
+  {"basin", "deposition", "deposition", PETSC_TRUE},
+  {"basin", "outflow", "outflow", PETSC_TRUE},
+  {"basin", "relative_error", "relative_error", PETSC_FALSE},
+};
+#define SB_CMP_NSED ((PetscInt)(sizeof(SedTerms) / sizeof(SedTerms[0])))
+
 typedef struct {
   const char  *path;
   char         kind[16]; /* "result" or "mesh" */
@@ -59,6 +80,8 @@ typedef struct {
   PetscReal    reservoir_t_a;
   PetscInt     nmeasures;
   MeasureSummary measures[SB_CMP_MAX];
+  PetscInt     nsed; /* /budget/sediment of a time-loop run (0 without sediment), SedTerms order */
+  PetscReal    sed[SB_CMP_NSED];
 } FileSummary;
 
 static const char *TargetYear[2] = {"2025", "2035"};
@@ -260,9 +283,14 @@ static PetscErrorCode Summarise(const char *path, FileSummary *f)
       double        v = 0;
 
       PetscCall(PetscStrncpy(g->name, names[k], sizeof(g->name)));
+      g->has_flow = f->duration_h > 0 ? PETSC_TRUE : PETSC_FALSE; /* an assessment alone has no flow */
+      /* The time loop's sediment (sediment.enabled): the series' peak, and the mass through the
+         gauge from the budget (exact; the series holds rates at the output times only). */
+      g->has_yield = g->has_flow && PathExists(file, "budget/sediment") ? PETSC_TRUE : PETSC_FALSE;
       SbCallHDF5(gg = H5Gopen2(file, "series", H5P_DEFAULT));
       SbCallHDF5(bw = H5Gopen2(gg, names[k], H5P_DEFAULT));
       PetscCall(ReadSeriesMax(bw, "discharge", &g->peak_m3_s));
+      if (g->has_yield) PetscCall(ReadSeriesMax(bw, "sediment", &g->peak_sediment_kg_s));
       SbCallHDF5(H5Gclose(bw));
       SbCallHDF5(H5Gclose(gg));
       SbCallHDF5(bw = H5Gopen2(file, "budget/water", H5P_DEFAULT));
@@ -270,7 +298,23 @@ static PetscErrorCode Summarise(const char *path, FileSummary *f)
       PetscCall(SbH5ReadAttrDouble(bw, path, att, &v));
       SbCallHDF5(H5Gclose(bw));
       g->volume_m3 = v;
-      g->has_flow  = f->duration_h > 0 ? PETSC_TRUE : PETSC_FALSE; /* an assessment alone has no flow */
+      if (g->has_yield) {
+        SbCallHDF5(bw = H5Gopen2(file, "budget/sediment", H5P_DEFAULT));
+        PetscCall(SbH5ReadAttrDouble(bw, path, att, &v));
+        SbCallHDF5(H5Gclose(bw));
+        g->yield_t = v / 1000.0;
+      }
+    }
+    if (f->duration_h > 0 && PathExists(file, "budget/sediment")) {
+      SbCallHDF5(grp = H5Gopen2(file, "budget/sediment", H5P_DEFAULT));
+      for (PetscInt k = 0; k < SB_CMP_NSED; k++) {
+        double v;
+
+        PetscCall(SbH5ReadAttrDouble(grp, path, SedTerms[k].attr, &v));
+        f->sed[k] = SedTerms[k].mass ? v / 1000.0 : v;
+      }
+      SbCallHDF5(H5Gclose(grp));
+      f->nsed = SB_CMP_NSED;
     }
     PetscCall(ListGroup(file, "summary/gauges", PETSC_TRUE, names, &n));
     for (PetscInt k = 0; k < n; k++) {
@@ -435,6 +479,17 @@ static PetscInt Rows(const FileSummary *f, const FileSummary *ref, Row *rows, Pe
   for (PetscInt k = 0; k < f->ngauges; k++) {
     const GaugeSummary *g = &f->g[k], *b = FindGauge(ref, g->name);
 
+    if (!g->has_yield) continue;
+    ADD("sediment_run", g->name, "sediment_yield", "t", g->yield_t, b && b->has_yield, b ? b->yield_t : 0);
+    ADD("sediment_run", g->name, "peak_sediment_discharge", "kg s-1", g->peak_sediment_kg_s, b && b->has_yield, b ? b->peak_sediment_kg_s : 0);
+  }
+  for (PetscInt k = 0; k < f->nsed; k++) {
+    if (!strcmp(SedTerms[k].quantity, "relative_error")) ADD_PLAIN("sediment_run", SedTerms[k].item, SedTerms[k].quantity, "1", f->sed[k]);
+    else ADD("sediment_run", SedTerms[k].item, SedTerms[k].quantity, SedTerms[k].mass ? "t" : "1", f->sed[k], ref->nsed > 0, ref->sed[k]);
+  }
+  for (PetscInt k = 0; k < f->ngauges; k++) {
+    const GaugeSummary *g = &f->g[k], *b = FindGauge(ref, g->name);
+
     if (!g->has_flow) continue;
     ADD("gauges", g->name, "peak_discharge", "m3 s-1", g->peak_m3_s, b && b->has_flow, b ? b->peak_m3_s : 0);
     ADD("gauges", g->name, "runoff_volume", "m3", g->volume_m3, b && b->has_flow, b ? b->volume_m3 : 0);
@@ -512,6 +567,21 @@ static void PrintMarkdown(const FileSummary *f, const FileSummary *ref, const Ro
       if (!strcmp(rows[k].section, "sediment")) {
         ChangeText(&rows[k], c1, sizeof(c1));
         printf("| %s%s | %.4e | %s |\n", strcmp(rows[k].item, "reservoir") ? "gauge " : "", rows[k].item, (double)rows[k].value, c1);
+      }
+    printf("\n");
+  }
+  if (f->nsed > 0) {
+    printf("Sediment of the run (time loop, /budget/sediment):\n\n| where | quantity | value | unit | vs first |\n|---|---|---:|---|---:|\n");
+    for (PetscInt k = 0; k < n; k++)
+      if (!strcmp(rows[k].section, "sediment_run")) {
+        const PetscBool gauge = FindGauge(f, rows[k].item) != NULL;
+
+        if (!strcmp(rows[k].quantity, "relative_error")) {
+          printf("| %s | relative error | %.2e | 1 | |\n", rows[k].item, (double)rows[k].value);
+          continue;
+        }
+        ChangeText(&rows[k], c1, sizeof(c1));
+        printf("| %s%s | %s | %.6e | %s | %s |\n", gauge ? "gauge " : "", rows[k].item, rows[k].quantity, (double)rows[k].value, rows[k].unit, c1);
       }
     printf("\n");
   }

@@ -288,8 +288,18 @@ sb_test(sediment.restart_equal_np2 restart ${SB_COMPARE} ${SB_REG}/sediment_np2.
 set_tests_properties(sediment.restart_equal_np2 PROPERTIES FIXTURES_REQUIRED "sediment_np2;sediment_restarted_np2")
 sb_test(sediment.figures output ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_figures.py ${SB_EXE} ${SB_REG}/figures_sediment ${SB_REG}/sediment_np1.h5 ${SB_REG}/sediment_np2.h5)
 set_tests_properties(sediment.figures PROPERTIES FIXTURES_REQUIRED "sediment_np1;sediment_np2")
-sb_test(sediment.storm_check mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_sediment.py ${SB_REG}/sediment_np1.h5 ${SB_REG}/sediment_np2.h5 ${SB_REG}/sediment_np4.h5)
-set_tests_properties(sediment.storm_check PROPERTIES FIXTURES_REQUIRED "sediment_np1;sediment_np2;sediment_np4")
+# ... and its maps of detachment, deposition and net erosion against the budget, across ranks, in
+# ncdump, the XDMF sidecar and ParaView; none in a run without sediment.
+sb_test(sediment.storm_check mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_sediment.py ${SB_REG}/sediment_np1.h5 ${SB_REG}/sediment_np2.h5 ${SB_REG}/sediment_np4.h5 --without ${SB_REG}/storm_np1.h5)
+set_tests_properties(sediment.storm_check PROPERTIES FIXTURES_REQUIRED "sediment_np1;sediment_np2;sediment_np4;storm_np1")
+# shuibao compare of two time-loop sediment runs (6 h, without and with check dams) in md, csv and
+# json against the files read with h5py (tests/regression/check_compare.py --sediment).
+foreach(case base dams)
+  sb_test(sediment.compare_run_${case} mpi ${SB_RUNCASE} -- ${SB_EXE} run ${CMAKE_SOURCE_DIR}/tests/regression/sediment/compare_${case}.json --mesh ${SB_REG}/synth2km.h5 -o ${SB_REG}/sediment_compare_${case}.h5 --quiet -options_left)
+  set_tests_properties(sediment.compare_run_${case} PROPERTIES FIXTURES_REQUIRED synth2km FIXTURES_SETUP sediment_compare_${case})
+endforeach()
+sb_test(compare.sediment output ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_compare.py ${SB_EXE} --sediment ${SB_REG}/sediment_compare_base.h5 ${SB_REG}/sediment_compare_dams.h5)
+set_tests_properties(compare.sediment PROPERTIES FIXTURES_REQUIRED "sediment_compare_base;sediment_compare_dams")
 
 # Target-seeking plans (docs/measures.md): on the 2 km basin the plan is the same at 1, 2 and 4
 # ranks and, run at 1, 2 and 4 ranks, meets its target with the report's rate and cost; on a tiny
