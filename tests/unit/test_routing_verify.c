@@ -310,6 +310,7 @@ static PetscErrorCode TestKinematicPlane(SbRoutingScheme scheme)
     const PetscReal t = k * every, q = Q[k] / KP_DX, qa = PetscSqrtReal(KP_S) / KP_N * PetscPowReal(KP_RAIN * t, 5.0 / 3.0);
 
     if (t >= 0.1 * te && t <= 0.9 * te) worst = PetscMax(worst, PetscAbsReal(q / qa - 1));
+    if (getenv("SB_DBG") && k % 20 == 0) printf("t %g q/qa %.6f\n", (double)t, (double)(q / qa));
     if (t_model < 0 && q >= 0.99 * qe) t_model = t;
   }
   PetscCall(PetscSNPrintf(what, sizeof(what), "kinematic plane %s: rising limb q / ((S^1/2/n)(i t)^5/3), largest error for 0.1 t_e <= t <= 0.9 t_e (3 %%)", name));
@@ -397,18 +398,29 @@ static PetscErrorCode TestMovingFront(SbRoutingScheme scheme)
 int main(int argc, char **argv)
 {
   PetscBool dw_plane = PETSC_TRUE;
+  char      scheme_only[64] = "", case_only[64] = "";
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
   PetscCall(PetscOptionsGetReal(NULL, NULL, "-n_factor", &n_factor, NULL));
-  /* -dw_plane false: leave out the diffusive-wave kinematic plane (on 2 and 4 ranks its TS takes
-     steps far shorter than on one rank, docs/routing.md, "Open problems"). */
+  /* -dw_plane false: leave out the diffusive-wave kinematic plane. */
   PetscCall(PetscOptionsGetBool(NULL, NULL, "-dw_plane", &dw_plane, NULL));
+  /* -scheme local-inertial|diffusive-wave, -case plane|front|vcatchment: run only those (for
+     profiling one case, docs/benchmarks.md). */
+  PetscCall(PetscOptionsGetString(NULL, NULL, "-scheme", scheme_only, sizeof(scheme_only), NULL));
+  PetscCall(PetscOptionsGetString(NULL, NULL, "-case", case_only, sizeof(case_only), NULL));
   for (int s = 0; s < 2; s++) {
     const SbRoutingScheme scheme = s == 0 ? SB_ROUTING_LOCAL_INERTIAL : SB_ROUTING_DIFFUSIVE_WAVE;
+    PetscBool             run_plane, run_front, run_vc, match = PETSC_TRUE;
 
-    if (scheme == SB_ROUTING_LOCAL_INERTIAL || dw_plane) PetscCall(TestKinematicPlane(scheme));
-    PetscCall(TestMovingFront(scheme));
-    PetscCall(TestVCatchment(scheme));
+    if (scheme_only[0]) PetscCall(PetscStrcmp(scheme_only, SchemeName(scheme), &match));
+    if (!match) continue;
+    PetscCall(PetscStrcmp(case_only, "plane", &run_plane));
+    PetscCall(PetscStrcmp(case_only, "front", &run_front));
+    PetscCall(PetscStrcmp(case_only, "vcatchment", &run_vc));
+    if (!case_only[0]) run_plane = run_front = run_vc = PETSC_TRUE;
+    if (run_plane && (scheme == SB_ROUTING_LOCAL_INERTIAL || dw_plane)) PetscCall(TestKinematicPlane(scheme));
+    if (run_front) PetscCall(TestMovingFront(scheme));
+    if (run_vc) PetscCall(TestVCatchment(scheme));
   }
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%d failure(s)\n", failures));
   PetscCall(PetscFinalize());
