@@ -296,10 +296,13 @@ static PetscErrorCode TestKinematicPlane(SbRoutingScheme scheme)
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(nsamp + 1, &Q));
   PetscCall(WriteMesh("test_kinplane.h5", nx, 1, KP_DX, PlaneCell, NULL, 0, nx - 1));
-  PetscCall(Scenario(scheme, KP_N, KP_N, 5.0, &sc));
-  /* Backward Euler's first-order error in time delays the corner at t_e by about 5 % at the
-     default step tolerance (routing.diffusive.rtol 0.02); the analytic case asks for the
-     discretisation in space. */
+  /* Backward Euler's first-order error in time delays the corner at t_e: its numerical
+     diffusion c² Δt / 2 (c = 0.77 m/s near the outlet) rounds the corner over the whole plane,
+     which the step's local error estimate does not see (with steps up to 5 s at rtol 1e-4: 1835 s,
+     +4.5 %; 1795 s with steps up to 0.25 s). The analytic case asks for the discretisation in
+     space: steps up to 0.5 s (1800 s). Until 2026-11-29 spurious step rejections (the rain added
+     as a jump between steps, docs/routing.md) held the steps below 1 s anyway. */
+  PetscCall(Scenario(scheme, KP_N, KP_N, scheme == SB_ROUTING_DIFFUSIVE_WAVE ? 0.5 : 5.0, &sc));
   sc.dw_rtol   = 1e-4;
   sc.dw_atol_m = 1e-7;
   PetscCall(PetscSNPrintf(what, sizeof(what), "kinematic plane, %s", name));
@@ -310,7 +313,6 @@ static PetscErrorCode TestKinematicPlane(SbRoutingScheme scheme)
     const PetscReal t = k * every, q = Q[k] / KP_DX, qa = PetscSqrtReal(KP_S) / KP_N * PetscPowReal(KP_RAIN * t, 5.0 / 3.0);
 
     if (t >= 0.1 * te && t <= 0.9 * te) worst = PetscMax(worst, PetscAbsReal(q / qa - 1));
-    if (getenv("SB_DBG") && k % 20 == 0) printf("t %g q/qa %.6f\n", (double)t, (double)(q / qa));
     if (t_model < 0 && q >= 0.99 * qe) t_model = t;
   }
   PetscCall(PetscSNPrintf(what, sizeof(what), "kinematic plane %s: rising limb q / ((S^1/2/n)(i t)^5/3), largest error for 0.1 t_e <= t <= 0.9 t_e (3 %%)", name));
