@@ -17,8 +17,8 @@
 
    Time: TSBEULER by default with the TSAdapt "basic" controller on the local truncation error
    (routing.diffusive.rtol / atol_m, infinity norm), all -ts_*, -snes_*, -ksp_*, -pc_* options
-   apply. Jacobian: finite differences with DMDA coloring (5 colours on the 5-point stencil;
-   TSComputeIJacobianDefaultColor).
+   apply. Jacobian: analytic (IJacobianLocal); -sb_dw_fd_jacobian uses finite differences with
+   DMDA colouring instead (TSComputeIJacobianDefaultColor, 6 residual evaluations each).
 
    Conservation and positivity: after every internal TS step the new depth is recomputed from the
    start-of-step depth and the face discharges of the converged solution,
