@@ -181,7 +181,7 @@ set_tests_properties(bad.figures_of_a_mesh PROPERTIES FIXTURES_REQUIRED synth2km
 # both schemes, at 2 and 4 ranks (1 rank: unit.test_routing_verify); each case is also run on rank
 # 0 alone and the two must agree to round-off.
 foreach(np 2 4)
-  sb_test(routing.verify_np${np} mpi ${SB_RUNCASE} --np ${np} -- $<TARGET_FILE:test_routing_verify> -dw_plane false)
+  sb_test(routing.verify_np${np} mpi ${SB_RUNCASE} --np ${np} -- $<TARGET_FILE:test_routing_verify>)
   set_tests_properties(routing.verify_np${np} PROPERTIES PROCESSORS ${np})
 endforeach()
 
