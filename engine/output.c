@@ -7,6 +7,8 @@
 #include <unistd.h>
 #include <errno.h>
 #include <sys/resource.h>
+#include <sys/file.h>
+#include <fcntl.h>
 #include <time.h>
 
 struct _p_SbOutput {
@@ -28,6 +30,7 @@ struct _p_SbOutput {
   void            *slice_ctx[8];
   PetscInt         slice_id[8];
   PetscLogEvent ev_slice;
+  int           lock_fd; /* rank 0: the partial file, locked (flock) while this run writes it; -1 otherwise */
 };
 
 /* Collective. A write that failed on any rank (a full disk, a file-size limit, a lost file
@@ -72,14 +75,20 @@ PetscErrorCode SbOutputCreate(SbGrid *grid, const char *path, const char *start,
     } else PetscCall(PetscSNPrintf(o->xmf, sizeof(o->xmf), "%s.xmf", path));
     PetscCall(PetscSNPrintf(o->xmf_partial, sizeof(o->xmf_partial), "%s.partial", o->xmf));
   }
+  o->lock_fd = -1;
   if (rank == 0) {
-    /* Rank 0 probes the path so that all ranks report the same clear error. */
-    FILE *fp = fopen(o->partial, "wb");
-
-    if (!fp) PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: cannot write the result: %s", path, strerror(errno)));
-    else {
-      fclose(fp);
-      (void)remove(o->partial);
+    /* Rank 0 probes the path so that all ranks report the same clear error, and locks the partial
+       file for the whole run: a second run writing the same result at the same time stops here
+       instead of overwriting this one's file, and its clean-up cannot remove it. The lock is
+       advisory (flock) and goes with the file's inode (through the rename into place) and with
+       the process (a killed run leaves no lock); where the file system has no locks, runs go on
+       without. H5Fcreate truncates the same inode. */
+    o->lock_fd = open(o->partial, O_RDWR | O_CREAT, 0666);
+    if (o->lock_fd < 0) PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: cannot write the result: %s", path, strerror(errno)));
+    else if (flock(o->lock_fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+      PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: another run is writing this result now (%s is locked by it); give this run another output file", path, o->partial));
+      (void)close(o->lock_fd);
+      o->lock_fd = -1;
     }
   }
   PetscCallMPI(MPI_Bcast(msg, (int)sizeof(msg), MPI_CHAR, 0, grid->comm));
@@ -532,6 +541,7 @@ PetscErrorCode SbOutputDestroy(SbOutput *out)
   if (!*out) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(PetscFree4((*out)->time, (*out)->rain, (*out)->storage, (*out)->q));
   PetscCall(VecDestroy(&(*out)->work));
+  if ((*out)->lock_fd >= 0) (void)close((*out)->lock_fd); /* releases the lock */
   PetscCall(PetscFree(*out));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

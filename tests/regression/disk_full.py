@@ -13,18 +13,12 @@ import os
 import subprocess
 import sys
 
+from sbcheck import check, finish
+
 mpiexec, np, exe, scenario, mesh, work = sys.argv[1:7]
 env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
 os.makedirs(work, exist_ok=True)
 out = os.path.join(work, "out.h5")
-fails = checks = 0
-
-
-def check(ok, what):
-    global fails, checks
-    checks += 1
-    fails += 0 if ok else 1
-    print(("ok   " if ok else "FAIL ") + what, flush=True)
 
 
 for limit, where in ((300000, "coordinates and static maps"), (1800000, "series, budgets and final maps")):
@@ -46,5 +40,4 @@ for limit, where in ((300000, "coordinates and static maps"), (1800000, "series,
     check(not left, f"limit {limit}: nothing left behind ({left})")
     with open(out, "rb") as f:
         check(f.read() == b"an earlier result", f"limit {limit}: the earlier result is untouched")
-print(f"{checks - fails} passed, {fails} failed")
-sys.exit(1 if fails else 0)
+finish()

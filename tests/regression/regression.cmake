@@ -112,6 +112,9 @@ set_tests_properties(fault.signals PROPERTIES FIXTURES_REQUIRED synth2km RUN_SER
 foreach(np 1 2)
   sb_test(fault.disk_full_np${np} fault ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/disk_full.py ${MPIEXEC_EXECUTABLE} ${np} ${SB_EXE} ${CMAKE_SOURCE_DIR}/tests/regression/storm/short.json ${SB_REG}/synth2km.h5 ${SB_REG}/disk_full_np${np})
   set_tests_properties(fault.disk_full_np${np} PROPERTIES FIXTURES_REQUIRED synth2km PROCESSORS ${np})
+  # Two runs writing the same result at once: the second stops, the first is unharmed.
+  sb_test(fault.concurrent_output_np${np} fault ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/concurrent_output.py ${MPIEXEC_EXECUTABLE} ${np} ${SB_EXE} ${CMAKE_SOURCE_DIR}/tests/regression/vertical/scenario.json ${SB_REG}/synth2km.h5 ${SB_REG}/concurrent_np${np})
+  set_tests_properties(fault.concurrent_output_np${np} PROPERTIES FIXTURES_REQUIRED synth2km PROCESSORS ${np})
 endforeach()
 
 # Checkpoint and restart (docs/output.md): the storm case with a checkpoint at 13 h on 1 and 2

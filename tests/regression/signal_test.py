@@ -20,16 +20,10 @@ import time
 import h5py
 import numpy as np
 
+from sbcheck import check, finish
+
 mpiexec, exe, scenario, mesh, work = sys.argv[1:6]
 env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1")
-fails = checks = 0
-
-
-def check(ok, what):
-    global fails, checks
-    checks += 1
-    fails += 0 if ok else 1
-    print(("ok   " if ok else "FAIL ") + what, flush=True)
 
 
 def command(out, *extra, petsc=()):
@@ -152,5 +146,4 @@ with open(out, "rb") as f:
     check(f.read() == b"an earlier result", "SIGKILL: the earlier result.h5 is untouched")
 others = [f for f in os.listdir(work) if f.startswith("signal_KILL") and f not in ("signal_KILL.h5", "signal_KILL.h5.partial", "signal_KILL.xmf.partial")]
 check(not others, f"SIGKILL: only .partial files besides the earlier result ({others})")
-print(f"{checks - fails} passed, {fails} failed")
-sys.exit(1 if fails else 0)
+finish()
