@@ -466,11 +466,63 @@ static PetscErrorCode WriteStats(hid_t grp, const SbAssessmentStats *s, PetscRea
 
 /* /assessment: the run's daily rain, and per complete calendar year /assessment/years/<YYYY> with
    the erosivity and the statistics of /summary (basin, regions/<name>, gauges/<name>). */
+/* With years: the years assessed and the mean of their conservation rates beside /summary's own. */
+static PetscErrorCode WriteYearsSummary(SbAssessment a, hid_t grp, PetscInt id)
+{
+  const PetscInt nr = a->grid->nregions + 1;
+  PetscReal      mean = 0;
+
+  PetscFunctionBeginUser;
+  if (a->nyears == 0) PetscFunctionReturn(PETSC_SUCCESS);
+  for (PetscInt y = 0; y < a->nyears; y++) mean += a->year_stats[y * nr + id].conservation_rate;
+  PetscCall(SbH5WriteAttrDouble(grp, "conservation_rate_mean_of_years", mean / a->nyears));
+  PetscCall(SbH5WriteAttrInt(grp, "years_assessed", (long long)a->nyears));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* basin, regions/<name> and gauges/<name> under parent: the statistics of one assessment (the
+   run's in /summary, or a year's), its sediment into the reservoir and to each gauge; /summary also
+   gets the years' summary and the erosivity it used. */
+static PetscErrorCode WriteGroups(SbAssessment a, hid_t parent, const SbAssessmentStats *st, PetscReal reservoir_t_a, const PetscReal *gauge_t_a, PetscBool summary)
+{
+  SbGrid *g = a->grid;
+  hid_t   grp, sub;
+
+  PetscFunctionBeginUser;
+  PetscCall(OpenOrCreate(parent, "basin", &grp));
+  PetscCall(WriteStats(grp, &st[0], a->tolerance, a->targets[0]));
+  PetscCall(SbH5WriteAttrDouble(grp, "sediment_to_reservoir_t_a", reservoir_t_a));
+  if (summary) {
+    PetscCall(WriteYearsSummary(a, grp, 0));
+    PetscCall(SbH5WriteAttrDouble(grp, "rainfall_erosivity_mj_mm_ha_h_a", a->csle.r));
+    PetscCall(SbH5WriteAttrString(grp, "rainfall_erosivity_source", a->r_source));
+    PetscCall(SbH5WriteAttrDouble(grp, "tolerance_t_km2_a", a->tolerance));
+  }
+  SbCallHDF5(H5Gclose(grp));
+  PetscCall(OpenOrCreate(parent, "regions", &grp));
+  for (PetscInt r = 1; r <= g->nregions; r++) {
+    PetscCall(OpenOrCreate(grp, g->region_names[r - 1], &sub));
+    PetscCall(SbH5WriteAttrInt(sub, "id", (long long)r));
+    PetscCall(WriteStats(sub, &st[r], a->tolerance, a->targets[r]));
+    if (summary) PetscCall(WriteYearsSummary(a, sub, r));
+    SbCallHDF5(H5Gclose(sub));
+  }
+  SbCallHDF5(H5Gclose(grp));
+  PetscCall(OpenOrCreate(parent, "gauges", &grp));
+  for (PetscInt k = 0; k < g->ngauges; k++) {
+    PetscCall(OpenOrCreate(grp, g->gauges[k].name, &sub));
+    PetscCall(SbH5WriteAttrDouble(sub, "sediment_export_t_a", gauge_t_a[k]));
+    SbCallHDF5(H5Gclose(sub));
+  }
+  SbCallHDF5(H5Gclose(grp));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode WriteYears(SbAssessment a, hid_t file)
 {
   SbGrid        *g  = a->grid;
   const PetscInt nr = g->nregions + 1, ng = g->ngauges;
-  hid_t          top, years, grp, sub, dset;
+  hid_t          top, years, grp, dset;
   char           name[32];
 
   PetscFunctionBeginUser;
@@ -504,29 +556,7 @@ static PetscErrorCode WriteYears(SbAssessment a, hid_t file)
     PetscCall(SbH5WriteAttrInt(grp, "erosive_days", (long long)nerosive));
     PetscCall(SbH5WriteAttrInt(grp, "days", (long long)(a->year_day[y + 1] - a->year_day[y])));
     PetscCall(SbH5WriteAttrDouble(grp, "rain_mm", rain));
-    PetscCall(OpenOrCreate(grp, "basin", &sub));
-    PetscCall(WriteStats(sub, &st[0], a->tolerance, a->targets[0]));
-    PetscCall(SbH5WriteAttrDouble(sub, "sediment_to_reservoir_t_a", a->year_reservoir_t_a[y]));
-    SbCallHDF5(H5Gclose(sub));
-    PetscCall(OpenOrCreate(grp, "regions", &sub));
-    for (PetscInt r = 1; r <= g->nregions; r++) {
-      hid_t reg;
-
-      PetscCall(OpenOrCreate(sub, g->region_names[r - 1], &reg));
-      PetscCall(SbH5WriteAttrInt(reg, "id", (long long)r));
-      PetscCall(WriteStats(reg, &st[r], a->tolerance, a->targets[r]));
-      SbCallHDF5(H5Gclose(reg));
-    }
-    SbCallHDF5(H5Gclose(sub));
-    PetscCall(OpenOrCreate(grp, "gauges", &sub));
-    for (PetscInt k = 0; k < ng; k++) {
-      hid_t gg;
-
-      PetscCall(OpenOrCreate(sub, g->gauges[k].name, &gg));
-      PetscCall(SbH5WriteAttrDouble(gg, "sediment_export_t_a", a->year_gauge_t_a[y * ng + k]));
-      SbCallHDF5(H5Gclose(gg));
-    }
-    SbCallHDF5(H5Gclose(sub));
+    PetscCall(WriteGroups(a, grp, st, a->year_reservoir_t_a[y], a->year_gauge_t_a + y * ng, PETSC_FALSE));
     SbCallHDF5(H5Gclose(grp));
   }
   SbCallHDF5(H5Gclose(years));
@@ -534,24 +564,9 @@ static PetscErrorCode WriteYears(SbAssessment a, hid_t file)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* With years: the years assessed and the mean of their conservation rates beside /summary's own. */
-static PetscErrorCode WriteYearsSummary(SbAssessment a, hid_t grp, PetscInt id)
-{
-  const PetscInt nr = a->grid->nregions + 1;
-  PetscReal      mean = 0;
-
-  PetscFunctionBeginUser;
-  if (a->nyears == 0) PetscFunctionReturn(PETSC_SUCCESS);
-  for (PetscInt y = 0; y < a->nyears; y++) mean += a->year_stats[y * nr + id].conservation_rate;
-  PetscCall(SbH5WriteAttrDouble(grp, "conservation_rate_mean_of_years", mean / a->nyears));
-  PetscCall(SbH5WriteAttrInt(grp, "years_assessed", (long long)a->nyears));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 PetscErrorCode SbAssessmentWrite(SbAssessment a, SbOutput out)
 {
-  SbGrid *g = a->grid;
-  hid_t   file, sum, grp, sub;
+  hid_t   file, sum;
 
   PetscFunctionBeginUser;
   PetscCall(SbOutputWriteMap(out, "maps", "soil_loss", a->A, "t km-2 a-1", "annual soil loss, CSLE (Liu et al. 2002)"));
@@ -563,30 +578,7 @@ PetscErrorCode SbAssessmentWrite(SbAssessment a, SbOutput out)
   PetscCall(SbOutputWriteMap(out, "maps", "ls_factor", a->LS, "1", "CSLE L times S"));
   PetscCall(SbOutputGetFile(out, &file));
   PetscCall(OpenOrCreate(file, "summary", &sum));
-  PetscCall(OpenOrCreate(sum, "basin", &grp));
-  PetscCall(WriteStats(grp, &a->stats[0], a->tolerance, a->targets[0]));
-  PetscCall(WriteYearsSummary(a, grp, 0));
-  PetscCall(SbH5WriteAttrDouble(grp, "rainfall_erosivity_mj_mm_ha_h_a", a->csle.r));
-  PetscCall(SbH5WriteAttrString(grp, "rainfall_erosivity_source", a->r_source));
-  PetscCall(SbH5WriteAttrDouble(grp, "tolerance_t_km2_a", a->tolerance));
-  PetscCall(SbH5WriteAttrDouble(grp, "sediment_to_reservoir_t_a", a->reservoir_t_a));
-  SbCallHDF5(H5Gclose(grp));
-  PetscCall(OpenOrCreate(sum, "regions", &grp));
-  for (PetscInt r = 1; r <= g->nregions; r++) {
-    PetscCall(OpenOrCreate(grp, g->region_names[r - 1], &sub));
-    PetscCall(SbH5WriteAttrInt(sub, "id", (long long)r));
-    PetscCall(WriteStats(sub, &a->stats[r], a->tolerance, a->targets[r]));
-    PetscCall(WriteYearsSummary(a, sub, r));
-    SbCallHDF5(H5Gclose(sub));
-  }
-  SbCallHDF5(H5Gclose(grp));
-  PetscCall(OpenOrCreate(sum, "gauges", &grp));
-  for (PetscInt k = 0; k < g->ngauges; k++) {
-    PetscCall(OpenOrCreate(grp, g->gauges[k].name, &sub));
-    PetscCall(SbH5WriteAttrDouble(sub, "sediment_export_t_a", a->gauge_t_a[k]));
-    SbCallHDF5(H5Gclose(sub));
-  }
-  SbCallHDF5(H5Gclose(grp));
+  PetscCall(WriteGroups(a, sum, a->stats, a->reservoir_t_a, a->gauge_t_a, PETSC_TRUE));
   SbCallHDF5(H5Gclose(sum));
   if (a->nyears > 0) PetscCall(WriteYears(a, file));
   if (a->measures) PetscCall(SbMeasuresWrite(a->measures, out));

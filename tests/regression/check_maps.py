@@ -11,7 +11,8 @@ CSLE is A = R K L S B E T per cell (docs/assessment.md), so:
 usage: check_maps.py SHUIBAO MESH.h5 ASSESSMENT.json WORKDIR NP [MPIEXEC]
 
 The scenarios extend ASSESSMENT.json's own parent with its assessment object minus the choice of R
-(an extending file cannot remove an inherited key, and R must be given one way only).
+(R must be given one way only; a child's choice of R replaces an inherited one, but the rest of the
+assessment object is written out here to keep each case self-contained).
 """
 import json
 import os
