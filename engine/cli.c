@@ -67,7 +67,7 @@ static const char *usage_build =
   "usage: shuibao mesh build --dem DEM.asc [--mask M.asc] [--regions R.asc] [--landuse L.asc]\n"
   "                          [--soil S.asc] [--gauges G.csv] [--channel-threshold KM2] [--rivers R.geojson]\n"
   "                          [--river-levels L,L] [--river-burn M] [--slope-dimension D] [--slope-target-cell M]\n"
-  "                          [--classes-from-terrain RULES.json] [-o mesh.h5]\n"
+  "                          [--classes-from-terrain RULES.json] [--reservoir-level M] [-o mesh.h5]\n"
   "\n"
   "Builds a mesh from ESRI ASCII grids in projected metres or geographic degrees: priority-flood\n"
   "depression filling, D8 flow directions and accumulation, slope, channels, gauge snapping and a\n"
@@ -87,6 +87,8 @@ static const char *usage_build =
   "  --slope-target-cell M    resolution the sub-grid slope stands for, metres (default 90)\n"
   "  --classes-from-terrain FILE  land use and soil from elevation, slope and basin shares where no\n"
   "                           --landuse or --soil raster is given (rules: docs/mesh-build.md)\n"
+  "  --reservoir-level M      normal pool level of a level-pool reservoir: the largest connected group of\n"
+  "                           land-use water cells at or below it becomes the pool (docs/routing.md)\n"
   "  -o, --output FILE        mesh file to write (default mesh.h5)\n";
 
 static const char *usage_run =
@@ -331,6 +333,12 @@ static PetscErrorCode CmdMesh(MPI_Comm comm, SbArgs *a)
       PetscCall(ParseReal(o, v, "a cell size in metres", &bo.slope_target_cell_m));
       PetscCheck(bo.slope_target_cell_m > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "--slope-target-cell: expected a cell size > 0 in metres, got %s", v);
     } else if (!synth && !strcmp(o, "--classes-from-terrain")) PetscCall(NextValue(a, &i, o, &bo.classes));
+    else if (!synth && !strcmp(o, "--reservoir-level")) {
+      PetscCall(NextValue(a, &i, o, &v));
+      PetscCall(ParseReal(o, v, "an elevation in metres", &bo.reservoir_level_m));
+      PetscCheck(bo.reservoir_level_m > -500 && bo.reservoir_level_m < 9000, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "--reservoir-level: expected an elevation in metres in (-500, 9000), got %s", v);
+      bo.reservoir = PETSC_TRUE;
+    }
     else SETERRQ(PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "mesh %s: unknown option %s (see shuibao mesh %s --help)", sub, o, sub);
   }
   if (synth) PetscCheck(cell > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "mesh synth: --cell-size: required (metres, 90 to 5000)");

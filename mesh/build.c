@@ -300,6 +300,44 @@ static PetscErrorCode CountActive(const SbMeshData *m, PetscInt *nactive)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The pool of a reservoir at level_m must hold every active cell that lies below the level on
+   the conditioned DEM and touches the water: a land cell below the pool surface beside it (a
+   river cell lowered by --river-burn, a filled flat) could only fill up to the level from its own
+   inflow (the pool lets water in, not out), standing metres deep and setting the routing's step.
+   Such cells, 8-connected through cells at most 0.5 m above the level to a land-use water cell,
+   become water. */
+static PetscErrorCode ReservoirCells(SbMeshData *m, PetscReal level_m, PetscInt *added)
+{
+  const PetscInt nx = m->nx, ny = m->ny, n = nx * ny;
+  PetscInt      *stack, top = 0, nnew = 0;
+  char          *seen;
+
+  PetscFunctionBeginUser;
+  PetscCall(PetscMalloc2(n, &stack, n, &seen));
+  for (PetscInt i = 0; i < n; i++) {
+    seen[i] = m->mask[i] && m->landuse[i] == SB_LU_WATER && m->elevation[i] <= level_m + 0.5;
+    if (seen[i]) stack[top++] = i;
+  }
+  while (top > 0) {
+    const PetscInt k = stack[--top], r = k / nx, c = k % nx;
+
+    for (PetscInt dr = -1; dr <= 1; dr++)
+      for (PetscInt dc = -1; dc <= 1; dc++) {
+        const PetscInt rr = r + dr, cc = c + dc, kk = rr * nx + cc;
+
+        if (rr < 0 || rr >= ny || cc < 0 || cc >= nx || seen[kk] || !m->mask[kk] || !(m->elevation[kk] <= level_m + 0.5)) continue;
+        seen[kk]       = 1;
+        m->landuse[kk] = SB_LU_WATER;
+        nnew++;
+        stack[top++] = kk;
+      }
+  }
+  PetscCall(PetscFree2(stack, seen));
+  *added = nnew;
+  PetscCall(PetscInfo(NULL, "mesh build: %" PetscInt_FMT " cells below the reservoir level %g m beside the water became water\n", nnew, (double)level_m));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode BuildMesh(const SbMeshBuildOptions *opts, BuildWork *w)
 {
   SbMeshData *m;
@@ -421,6 +459,18 @@ static PetscErrorCode BuildMesh(const SbMeshBuildOptions *opts, BuildWork *w)
     m->soil[i]    = w->soil ? (int32_t)w->soil->v[i] : SB_SOIL_LOAM;
   }
   if (opts->classes) PetscCall(SbTerrainClasses(m, w->dem->v, opts->classes, w->landuse ? PETSC_TRUE : PETSC_FALSE, w->soil ? PETSC_TRUE : PETSC_FALSE));
+  if (opts->reservoir) {
+    PetscInt nwater = 0, nnew = 0;
+
+    PetscCall(ReservoirCells(m, opts->reservoir_level_m, &nnew));
+    /* The published shares are of the land that is left: assign the classes again around the pool. */
+    if (nnew > 0 && opts->classes) PetscCall(SbTerrainClasses(m, w->dem->v, opts->classes, w->landuse ? PETSC_TRUE : PETSC_FALSE, w->soil ? PETSC_TRUE : PETSC_FALSE));
+
+    /* The engine's pool rule (engine/reservoir.c: water cells at most 0.5 m above the level). */
+    for (PetscInt i = 0; i < n; i++) nwater += m->mask[i] && m->landuse[i] == SB_LU_WATER && m->elevation[i] <= opts->reservoir_level_m + 0.5;
+    PetscCheck(nwater > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "--reservoir-level: no active cell of land use water (7) lies at or below %.2f m: the pool would be empty (water comes from --landuse or from water_below_m of --classes-from-terrain)", (double)opts->reservoir_level_m);
+    m->reservoir_level_m = opts->reservoir_level_m;
+  }
   if (w->regions) {
     m->nregions = maxregion;
     for (PetscInt r = 0; r < maxregion; r++) (void)snprintf(m->region_names[r], sizeof(m->region_names[r]), "region_%" PetscInt_FMT, r + 1);
@@ -431,8 +481,8 @@ static PetscErrorCode BuildMesh(const SbMeshBuildOptions *opts, BuildWork *w)
     (void)snprintf(m->source, sizeof(m->source), "shuibao mesh build: dem %s (%s); mask %s; regions %s; landuse %s; soil %s; gauges %s; outlet %s; channel threshold %.10g km2; %" PetscInt_FMT " active cells%s", opts->dem,
                    m->geographic ? "WGS84 degrees" : "projected metres", opts->mask ? opts->mask : "none (every DEM data cell)", opts->regions ? opts->regions : "none (one region)", opts->landuse ? opts->landuse : opts->classes ? "from terrain rules" : "default forest (placeholder)",
                    opts->soil ? opts->soil : opts->classes ? "from terrain rules" : "default loam (placeholder)", opts->gauges ? opts->gauges : "none", outlet_desc, (double)threshold_km2, nafter, nafter < nbefore ? " (cells not connected to the outlet left out)" : "");
-    (void)snprintf(extra, sizeof(extra), "; rivers %s (%" PetscInt_FMT " channel cells from it, burnt %.10g m); sub-grid slope: fractal dimension %.4f%s, target cell %.10g m; classes %s", opts->rivers ? opts->rivers : "none", nriver_channel, (double)opts->river_burn_m, (double)D,
-                   opts->slope_dimension > 0 ? "" : " (estimated from the DEM)", (double)target_m, opts->classes ? opts->classes : "none");
+    (void)snprintf(extra, sizeof(extra), "; rivers %s (%" PetscInt_FMT " channel cells from it, burnt %.10g m); sub-grid slope: fractal dimension %.4f%s, target cell %.10g m; classes %s; reservoir level %.10g m", opts->rivers ? opts->rivers : "none", nriver_channel, (double)opts->river_burn_m, (double)D,
+                   opts->slope_dimension > 0 ? "" : " (estimated from the DEM)", (double)target_m, opts->classes ? opts->classes : "none", (double)m->reservoir_level_m);
     PetscCall(PetscStrlcat(m->source, extra, sizeof(m->source)));
   }
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -23,6 +23,11 @@ typedef struct {
   PetscReal   slope_target_cell_m; /* 0: default 90 m */
   /* Land use and soil from terrain rules (mesh/terrain.h) where no raster is given. */
   const char *classes;            /* optional JSON rules file */
+  /* A level-pool reservoir (engine/reservoir.c): its normal pool level, written as the mesh's
+     reservoir_level_m; the pool is the largest 8-connected group of active land-use water cells at
+     or below it (+0.5 m). */
+  PetscBool   reservoir;
+  PetscReal   reservoir_level_m;
 } SbMeshBuildOptions;
 
 /* Reads the rasters (all must share the DEM's grid), checks them (NaN/no-data holes inside the

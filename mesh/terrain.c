@@ -203,7 +203,8 @@ static PetscErrorCode AssignLanduse(SbMeshData *m, const PetscReal *z, const Cla
   for (PetscInt i = 0; i < n; i++) {
     if (!m->mask[i]) continue;
     total += m->cell_area[i];
-    if (!isnan(cr->water_below_m) && z[i] <= cr->water_below_m) m->landuse[i] = SB_LU_WATER;
+    /* Water already there (a reservoir's pool, mesh/build.c) stays water. */
+    if ((!isnan(cr->water_below_m) && z[i] <= cr->water_below_m) || m->landuse[i] == SB_LU_WATER) m->landuse[i] = SB_LU_WATER;
     else idx[nc++] = i;
   }
   PetscCall(PetscArraycpy(score_idx, idx, nc));

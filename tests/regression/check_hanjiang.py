@@ -8,7 +8,9 @@ message saying so. Checks: gauge areas against SOURCES.md (outlet 94,106 km2, an
 +-2 %); every river cell (GSHHG WDBII levels 1-2) inside the basin is a channel cell, and the main
 stem at the gauges is; the sub-grid slope is the fractal rule of docs/mesh-build.md applied to the
 mesh slope; land-use shares equal the published ones they were built from (cropland 13.96 %,
-forest 23.15 %, gc5.com; within one cell's area); soils are valid texture classes.
+forest 23.15 %, gc5.com; within one cell's area); soils are valid texture classes; the mesh
+carries the Danjiangkou reservoir's normal pool level, 170 m, and no land cell lies below it
+beside the water (such a cell could only fill up to the pool's level from its own inflow).
 """
 import os
 import subprocess
@@ -30,7 +32,7 @@ def main():
            "--gauges", os.path.join(data, "basin/outlets.csv"),
            "--rivers", os.path.join(data, "vector/hanjiang_rivers_gshhg_wdb2.geojson"),
            "--river-levels", "1,2", "--river-burn", "20", "--channel-threshold", "100",
-           "--classes-from-terrain", classes, "-o", out]
+           "--classes-from-terrain", classes, "--reservoir-level", "170", "-o", out]
     print(" ".join(cmd), flush=True)
     subprocess.run(cmd, check=True)
     fails = checks = 0
@@ -78,6 +80,17 @@ def main():
         check(abs(forest - 0.2315) <= cell, f"forest {100 * forest:.2f}% (published 23.15%)")
         water = A[lu == 7].sum() / 1e6
         check(900 < water < 1300, f"open water {water:.0f} km2 (cells at or below the 170 m pool; reservoir about 1,050 km2)")
+        check(f.attrs["reservoir_level_m"] == 170.0, f"reservoir_level_m {f.attrs['reservoir_level_m']} (the 170 m normal pool)")
+        z2 = f["elevation"][()]
+        lu2 = f["landuse"][()]
+        pool = (lu2 == 7) & (z2 <= 170.5) & mask
+        below = (lu2 != 7) & (z2 <= 170.5) & mask
+        touching = below.copy()
+        touching[:] = False
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                touching |= below & np.roll(np.roll(pool, dr, 0), dc, 1)
+        check(not touching.any(), f"no land cell below 170.5 m touches the water ({int(touching.sum())} do)")
         check(bool(((lu >= 1) & (lu <= 7)).all() and ((so >= 1) & (so <= 11)).all()), "every active cell has a land use 1-7 and a soil 1-11")
         shares = ", ".join(f"{k} {100 * A[lu == k].sum() / total:.2f}%" for k in range(1, 8))
         print(f"     land use shares (1 forest .. 7 water): {shares}")
