@@ -181,7 +181,7 @@ static PetscErrorCode SetUpCommon(SbRouting r)
 {
   SbGrid            *g = r->grid;
   PetscScalar       *fl;
-  const PetscScalar *mk, *fd, *sl;
+  const PetscScalar *mk, *fd, *sl, *flr;
   SbChannelParams    cp;
   PetscInt           added;
 
@@ -250,11 +250,17 @@ static PetscErrorCode SetUpCommon(SbRouting r)
 
   PetscCall(PetscCalloc3(g->ngauges + 1, &r->gauge_step_v, g->ngauges + 1, &r->gauge_q, g->ngauges + 1, &r->gauge_v));
   PetscCall(PetscMalloc1(g->ngauges + 1, &r->gauge_k));
+  PetscCall(PetscCalloc1(g->ngauges + 1, &r->gauge_pool));
+  PetscCall(VecGetArrayRead(r->flags, &flr));
   for (PetscInt q = 0; q < g->ngauges; q++) {
     const PetscInt i = g->gauges[q].col, j = g->gauges[q].row;
 
     r->gauge_k[q] = (i >= g->xs && i < g->xs + g->xm && j >= g->ys && j < g->ys + g->ym) ? (j - g->ys) * g->xm + (i - g->xs) : -1;
+    /* Inside the pool no face carries water: a gauge there (a dam's gauge on a coarse grid, where
+       the dam and the pool share a cell) records the reservoir's release. */
+    if (r->gauge_k[q] >= 0) r->gauge_pool[q] = ((PetscInt)flr[r->gauge_k[q]] & SB_CELL_POOL) ? PETSC_TRUE : PETSC_FALSE;
   }
+  PetscCall(VecRestoreArrayRead(r->flags, &flr));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -282,6 +288,7 @@ PetscErrorCode SbRoutingDestroy(SbRouting *routing)
   PetscCall(PetscFree3(r->outlet_k, r->outlet_w, r->outlet_sqrt_s));
   PetscCall(PetscFree3(r->gauge_step_v, r->gauge_q, r->gauge_v));
   PetscCall(PetscFree(r->gauge_k));
+  PetscCall(PetscFree(r->gauge_pool));
   PetscCall(PetscFree2(r->fixed_k, r->fixed_h));
   PetscCall(PetscFunctionListDestroy(&r->list));
   PetscCall(PetscFree(*routing));
@@ -326,6 +333,13 @@ PetscErrorCode SbRoutingStep(SbRouting r, PetscReal dt)
     PetscCall(PetscLogEventBegin(r->ev_reservoir, 0, 0, 0, 0));
     PetscCall(SbReservoirStep(r->reservoir, r->state, dt, &r->state->budget.outflow_m3));
     PetscCall(PetscLogEventEnd(r->ev_reservoir, 0, 0, 0, 0));
+    for (PetscInt q = 0; q < r->grid->ngauges; q++)
+      if (r->gauge_k[q] >= 0 && r->gauge_pool[q]) {
+        PetscReal stage, release;
+
+        PetscCall(SbReservoirGetStatus(r->reservoir, &stage, &release));
+        r->gauge_step_v[q] = release * dt;
+      }
   }
   if (r->nfixed) PetscCall(HoldFixed(r));
   PetscCall(SbRoutingGaugesEndStep(r, dt));

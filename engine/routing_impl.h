@@ -81,6 +81,7 @@ struct _p_SbRouting {
      SbRoutingStep, the discharge of the last step and the cumulative volume. */
   PetscReal *gauge_step_v, *gauge_q, *gauge_v;
   PetscInt  *gauge_k; /* index in the owned block, -1 if not owned */
+  PetscBool *gauge_pool; /* the gauge cell is a pool cell: the gauge records the reservoir's release */
 
   /* Cells of prescribed depth owned by this rank (SbRoutingSetFixedDepth): index in the owned
      block, depth (m); the volume the hold has added on this rank (m³). */

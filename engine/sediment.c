@@ -81,6 +81,7 @@ struct _p_SbSediment {
   /* Gauges: this step's mass out of the gauge cells owned here, the last rate, the cumulative mass. */
   PetscReal *gauge_step, *gauge_rate, *gauge_mass;
   PetscInt  *gauge_k;
+  PetscBool *gauge_pool; /* routing's: the gauge cell is in the pool */
   /* Recorded series, the same on every rank: rows (t, rate of each gauge). */
   PetscInt   nrec, cap;
   PetscReal *rec;
@@ -383,6 +384,7 @@ PetscErrorCode SbSedimentCreate(SbState *state, SbRouting routing, const SbScena
   PetscCall(PetscCalloc3(g->ngauges + 1, &s->gauge_step, g->ngauges + 1, &s->gauge_rate, g->ngauges + 1, &s->gauge_mass));
   PetscCall(PetscMalloc1(g->ngauges + 1, &s->gauge_k));
   for (PetscInt q = 0; q < g->ngauges; q++) s->gauge_k[q] = routing->gauge_k[q];
+  s->gauge_pool = routing->gauge_pool; /* owned by the routing, which outlives this */
   PetscCall(PetscLogEventRegister("SbSedTransport", DM_CLASSID, &s->ev_transport));
   PetscCall(PetscLogEventRegister("SbSedExchange", DM_CLASSID, &s->ev_exchange));
   /* The initial loose bed, split by the class fractions; none in the reservoir. */
@@ -670,6 +672,8 @@ static PetscErrorCode Transport(SbSediment s, PetscReal dt)
       }
       s->pool_tot[1] += out;
       s->pool_tot[2] += settled;
+      for (PetscInt q = 0; q < g->ngauges; q++)
+        if (s->gauge_k[q] >= 0 && s->gauge_pool[q]) s->gauge_step[q] += out; /* a gauge in the pool records the release */
       if (s->off_grid) s->pool_tot[3] += out;
       else if (s->target_k >= 0) {
         PetscCall(VecGetArray(s->M, &m));
