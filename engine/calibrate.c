@@ -461,6 +461,24 @@ static PetscErrorCode Converged(Tao tao, void *ctx)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The scenario's description holds at most n - 1 characters (keys_core.inc): a longer one (many
+   targets, a long path) is cut after the last whole item that fits, and says where the rest is. */
+static void FitDescription(const char *full, char *out, size_t n)
+{
+  static const char more[] = " ... (the rest in the output of shuibao calibrate)";
+  const size_t      len    = strlen(full);
+  size_t            cut    = n - sizeof(more);
+
+  if (len < n) {
+    memcpy(out, full, len + 1);
+    return;
+  }
+  while (cut > 0 && full[cut - 1] != ';' && full[cut - 1] != ':') cut--;
+  if (cut == 0) cut = n - sizeof(more);
+  memcpy(out, full, cut);
+  memcpy(out + cut, more, sizeof(more));
+}
+
 /* The best run as Markdown tables, every quantity with its unit. */
 static PetscErrorCode PrintTables(const CalCtx *c)
 {
@@ -469,9 +487,9 @@ static PetscErrorCode PrintTables(const CalCtx *c)
   for (PetscInt k = 0; k < c->np; k++) {
     const PetscReal m = c->best_mult[k];
 
-    if (c->param[k] == SB_CAL_KS) PetscCall(PetscPrintf(c->comm, "| ks_factor | infiltration.ks_factor | %.6g | %.6g (-) |\n", (double)m, (double)(c->sc->ks_factor * m)));
-    else if (c->param[k] == SB_CAL_MANNING) PetscCall(PetscPrintf(c->comm, "| manning_n | routing.manning_n_overland, routing.manning_n_channel | %.6g | %.6g, %.6g (s m-1/3) |\n", (double)m, (double)(c->sc->manning_n_overland * m), (double)(c->sc->manning_n_channel * m)));
-    else PetscCall(PetscPrintf(c->comm, "| erodibility | sediment.erodibility_factor | %.6g | %.6g (-) |\n", (double)m, (double)(c->sc->sed_erodibility_factor * m)));
+    if (c->param[k] == SB_CAL_KS) PetscCall(PetscPrintf(c->comm, "| ks_factor | infiltration.ks_factor | %.8g | %.8g (-) |\n", (double)m, (double)(c->sc->ks_factor * m)));
+    else if (c->param[k] == SB_CAL_MANNING) PetscCall(PetscPrintf(c->comm, "| manning_n | routing.manning_n_overland, routing.manning_n_channel | %.8g | %.8g, %.8g (s m-1/3) |\n", (double)m, (double)(c->sc->manning_n_overland * m), (double)(c->sc->manning_n_channel * m)));
+    else PetscCall(PetscPrintf(c->comm, "| erodibility | sediment.erodibility_factor | %.8g | %.8g (-) |\n", (double)m, (double)(c->sc->sed_erodibility_factor * m)));
   }
   PetscCall(PetscPrintf(c->comm, "\n| target | gauge | quantity | unit | observed | simulated | relative error (%%) |\n|---|---|---|---|---|---|---|\n"));
   for (PetscInt k = 0; k < c->nt; k++) PetscCall(PetscPrintf(c->comm, "| %" PetscInt_FMT " | %s | %s | %s | %.8g | %.8g | %+.3g |\n", k, c->gauge[k], CalQuantityNames[c->quantity[k]], CalQuantityUnits[c->quantity[k]], (double)c->observed[k], (double)c->best_sim[k], (double)(100 * (c->best_sim[k] - c->observed[k]) / c->observed[k])));
@@ -575,14 +593,15 @@ static PetscErrorCode CalibrateInner(CalCtx *c, const SbCalibrateOptions *opts)
 
   /* The calibrated scenario: the best run. */
   len = (size_t)snprintf(desc, sizeof(desc), "%s calibrated by shuibao calibrate against %s after %" PetscInt_FMT " runs (TAO %s):", c->sc->name, opts->targets, c->nevals, TaoConvergedReasons[reason]);
-  for (PetscInt k = 0; k < c->np && len < sizeof(desc); k++) len += (size_t)snprintf(desc + len, sizeof(desc) - len, " %s x %.6g;", CalParamNames[c->param[k]], (double)c->best_mult[k]);
-  for (PetscInt k = 0; k < c->nt && len < sizeof(desc); k++) len += (size_t)snprintf(desc + len, sizeof(desc) - len, " %s %s %.6g %s (observed %.6g, %+.3f%%);", c->gauge[k], CalQuantityNames[c->quantity[k]], (double)c->best_sim[k], CalQuantityUnits[c->quantity[k]], (double)c->observed[k], (double)(100 * (c->best_sim[k] - c->observed[k]) / c->observed[k]));
+  for (PetscInt k = 0; k < c->np && len < sizeof(desc); k++) len += (size_t)snprintf(desc + len, sizeof(desc) - len, " %s x %.8g;", CalParamNames[c->param[k]], (double)c->best_mult[k]);
+  for (PetscInt k = 0; k < c->nt && len < sizeof(desc); k++) len += (size_t)snprintf(desc + len, sizeof(desc) - len, " %s %s %.8g %s (observed %.8g, %+.3g%%);", c->gauge[k], CalQuantityNames[c->quantity[k]], (double)c->best_sim[k], CalQuantityUnits[c->quantity[k]], (double)c->observed[k], (double)(100 * (c->best_sim[k] - c->observed[k]) / c->observed[k]));
   {
-    char name[SB_MAX_NAME + 16];
+    char name[SB_MAX_NAME + 16], fit[sizeof(c->sc->description)];
 
     (void)snprintf(name, sizeof(name), "%.48s-calibrated", c->sc->name);
+    FitDescription(desc, fit, sizeof(fit));
     ierr = 0;
-    if (rank == 0) ierr = WriteScenario(c, c->best_mult, c->output, name, desc);
+    if (rank == 0) ierr = WriteScenario(c, c->best_mult, c->output, name, fit);
     PetscCallMPI(MPI_Bcast(&ierr, 1, MPI_INT, 0, c->comm));
     PetscCheck(!ierr, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s: cannot write the calibrated scenario", c->output);
   }
