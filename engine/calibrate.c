@@ -1,11 +1,13 @@
-/* `shuibao calibrate`: multipliers of model parameters fitted to observed annual runoff at gauges
-   with a derivative-free PETSc TAO method (POUNDERS, Wild 2017 / Moré & Wild 2009; or Nelder-Mead).
+/* `shuibao calibrate`: multipliers of model parameters fitted to observed annual runoff and sediment
+   at gauges with a derivative-free PETSc TAO method (POUNDERS, Wild 2017 / Moré & Wild 2009; or
+   Nelder-Mead).
 
    Every candidate is an ordinary run: a scenario file that `extends` the one being calibrated and
    sets the multiplied keys, run by SbRun on all ranks, its result read back (the budget attributes
-   outflow_<gauge>, m³ through each gauge over the run). So every candidate is a file a user can
-   open and rerun. TAO works on u = ln(multiplier) within ln(bounds), identically on every rank:
-   the residuals are broadcast from rank 0, so all ranks take the same steps. docs/calibration.md. */
+   outflow_<gauge> of /budget/water, m³, and of /budget/sediment, kg, through each gauge over the
+   run). So every candidate is a file a user can open and rerun. TAO works on u = ln(multiplier)
+   within ln(bounds), identically on every rank: the residuals are broadcast from rank 0, so all
+   ranks take the same steps. docs/calibration.md. */
 #include "calibrate.h"
 #include "run.h"
 #include "scenario.h"
@@ -25,9 +27,16 @@
 #define SB_CAL_YEAR_S      (365.25 * 86400.0) /* Julian year: annual runoff = volume / (duration / year) */
 
 /* The parameters a calibration may adjust, the scenario keys each multiplies, and their ranges in
-   the scenario schema (keys_water.inc, keys_routing.inc). */
-typedef enum { SB_CAL_KS = 0, SB_CAL_MANNING = 1 } SbCalParam;
-static const char *const CalParamNames[] = {"ks_factor", "manning_n"};
+   the scenario schema (keys_water.inc, keys_routing.inc, keys_sediment.inc). */
+typedef enum { SB_CAL_KS = 0, SB_CAL_MANNING = 1, SB_CAL_ERODIBILITY = 2 } SbCalParam;
+static const char *const CalParamNames[] = {"ks_factor", "manning_n", "erodibility"};
+
+/* What a target observes: mean annual runoff (m³/a, /budget/water) or mean annual sediment (t/a,
+   /budget/sediment, kg / 1000) through its gauge. */
+typedef enum { SB_CAL_RUNOFF = 0, SB_CAL_SEDIMENT = 1 } SbCalQuantity;
+static const char *const CalQuantityKeys[] = {"runoff_m3_a", "sediment_t_a"};
+static const char *const CalQuantityNames[] = {"runoff", "sediment"};
+static const char *const CalQuantityUnits[] = {"m3/a", "t/a"};
 
 typedef struct {
   MPI_Comm    comm;
@@ -41,6 +50,8 @@ typedef struct {
   /* targets */
   PetscInt  nt;
   char      gauge[SB_CAL_MAX_TARGETS][SB_MAX_NAME];
+  int       quantity[SB_CAL_MAX_TARGETS]; /* SbCalQuantity */
+  PetscBool any_sediment;                 /* a target observes sediment: the candidates read /budget/sediment */
   PetscReal observed[SB_CAL_MAX_TARGETS], weight[SB_CAL_MAX_TARGETS];
   PetscReal tolerance; /* stop when every |relative error| is below this */
   /* candidates side by side: ngroups sub-communicators of comm run the first points of the
@@ -116,21 +127,22 @@ static PetscErrorCode Number(const char *path, const char *where, const cJSON *o
 }
 
 /* {"parameters": {"ks_factor": {"initial": 1, "min": 0.2, "max": 5}, ...},
-    "targets": [{"gauge": "outlet", "runoff_m3_a": 2.866e10, "weight": 1}, ...],
+    "targets": [{"gauge": "outlet", "runoff_m3_a": 2.866e10, "weight": 1},
+                {"gauge": "outlet", "sediment_t_a": 5.0e6}, ...],
     "tolerance": 1e-3} */
 static PetscErrorCode ParseTargets(CalCtx *c, const cJSON *root)
 {
-  static const char *const top[] = {"parameters", "targets", "tolerance"}, *const pk[] = {"initial", "min", "max"}, *const tk[] = {"gauge", "runoff_m3_a", "weight"};
+  static const char *const top[] = {"parameters", "targets", "tolerance"}, *const pk[] = {"initial", "min", "max"}, *const tk[] = {"gauge", "runoff_m3_a", "sediment_t_a", "weight"};
   const char              *path = c->targets_path;
   const cJSON             *ps, *ts;
 
   PetscFunctionBeginUser;
-  PetscCall(CheckKeys(path, "", root, top, 3));
+  PetscCall(CheckKeys(path, "", root, top, (int)PETSC_STATIC_ARRAY_LENGTH(top)));
   ps = cJSON_GetObjectItemCaseSensitive(root, "parameters");
   ts = cJSON_GetObjectItemCaseSensitive(root, "targets");
-  PetscCheck(ps, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: parameters: required (an object of ks_factor, manning_n)", path);
-  PetscCheck(ts, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: targets: required (an array of {gauge, runoff_m3_a})", path);
-  PetscCall(CheckKeys(path, "parameters", ps, CalParamNames, 2));
+  PetscCheck(ps, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: parameters: required (an object of ks_factor, manning_n, erodibility)", path);
+  PetscCheck(ts, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: targets: required (an array of {gauge, runoff_m3_a or sediment_t_a})", path);
+  PetscCall(CheckKeys(path, "parameters", ps, CalParamNames, (int)PETSC_STATIC_ARRAY_LENGTH(CalParamNames)));
   c->tolerance = 1e-3;
   PetscCall(Number(path, "(top level)", root, "tolerance", 0, 1, PETSC_FALSE, &c->tolerance));
   for (const cJSON *p = ps->child; p; p = p->next) {
@@ -140,8 +152,10 @@ static PetscErrorCode ParseTargets(CalCtx *c, const cJSON *root)
 
     if (!strncmp(p->string, "//", 2)) continue;
     (void)snprintf(where, sizeof(where), "parameters.%s", p->string);
-    PetscCall(CheckKeys(path, where, p, pk, 3));
-    c->param[k] = !strcmp(p->string, "ks_factor") ? SB_CAL_KS : SB_CAL_MANNING;
+    PetscCall(CheckKeys(path, where, p, pk, (int)PETSC_STATIC_ARRAY_LENGTH(pk)));
+    c->param[k] = !strcmp(p->string, "ks_factor") ? SB_CAL_KS : !strcmp(p->string, "manning_n") ? SB_CAL_MANNING : SB_CAL_ERODIBILITY;
+    for (PetscInt j = 0; j < k; j++) PetscCheck(c->param[j] != c->param[k], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s: given twice", path, where);
+    PetscCheck(c->param[k] != SB_CAL_ERODIBILITY || c->sc->sed_enabled, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s: the scenario %s has sediment.enabled false, so erodibility acts on nothing", path, where, c->scenario);
     c->init[k]  = 1;
     c->lo[k]    = 0.1;
     c->hi[k]    = 10;
@@ -150,12 +164,16 @@ static PetscErrorCode ParseTargets(CalCtx *c, const cJSON *root)
     PetscCall(Number(path, where, p, "max", 0, 1e6, PETSC_FALSE, &c->hi[k]));
     PetscCheck(c->lo[k] < c->hi[k] && c->init[k] >= c->lo[k] && c->init[k] <= c->hi[k], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s: expected min < max and initial within [min, max], got %g, %g, %g", path, where, (double)c->lo[k], (double)c->hi[k], (double)c->init[k]);
     /* The multiplied values must stay in the ranges of the scenario keys: ks_factor (0, 100],
-       Manning's n (0, 1]. */
-    kmax = c->param[k] == SB_CAL_KS ? 100.0 / c->sc->ks_factor : 1.0 / PetscMax(c->sc->manning_n_overland, c->sc->manning_n_channel);
-    PetscCheck(c->hi[k] <= kmax, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s.max: %g would take %s in %s (at most %g here)", path, where, (double)c->hi[k], c->param[k] == SB_CAL_KS ? "infiltration.ks_factor beyond 100" : "Manning's n beyond 1", c->scenario, (double)kmax);
+       Manning's n (0, 1], erodibility_factor (0, 100]. */
+    {
+      static const char *const beyond[] = {"infiltration.ks_factor beyond 100", "Manning's n beyond 1", "sediment.erodibility_factor beyond 100"};
+
+      kmax = c->param[k] == SB_CAL_KS ? 100.0 / c->sc->ks_factor : c->param[k] == SB_CAL_MANNING ? 1.0 / PetscMax(c->sc->manning_n_overland, c->sc->manning_n_channel) : 100.0 / c->sc->sed_erodibility_factor;
+      PetscCheck(c->hi[k] <= kmax, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s.max: %g would take %s in %s (at most %g here)", path, where, (double)c->hi[k], beyond[c->param[k]], c->scenario, (double)kmax);
+    }
     c->np++;
   }
-  PetscCheck(c->np >= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: parameters: expected at least one of ks_factor, manning_n", path);
+  PetscCheck(c->np >= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: parameters: expected at least one of ks_factor, manning_n, erodibility", path);
   PetscCheck(cJSON_IsArray(ts) && cJSON_GetArraySize(ts) >= 1 && cJSON_GetArraySize(ts) <= SB_CAL_MAX_TARGETS, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: targets: expected an array of 1 to %d targets", path, SB_CAL_MAX_TARGETS);
   for (const cJSON *t = ts->child; t; t = t->next) {
     char         where[64];
@@ -163,11 +181,19 @@ static PetscErrorCode ParseTargets(CalCtx *c, const cJSON *root)
     PetscInt     k = c->nt;
 
     (void)snprintf(where, sizeof(where), "targets[%" PetscInt_FMT "]", k);
-    PetscCall(CheckKeys(path, where, t, tk, 3));
+    PetscCall(CheckKeys(path, where, t, tk, (int)PETSC_STATIC_ARRAY_LENGTH(tk)));
     g = cJSON_GetObjectItemCaseSensitive(t, "gauge");
     PetscCheck(cJSON_IsString(g) && g->valuestring[0] && strlen(g->valuestring) < SB_MAX_NAME, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s.gauge: expected a gauge name of the mesh", path, where);
     PetscCall(PetscStrncpy(c->gauge[k], g->valuestring, SB_MAX_NAME));
-    PetscCall(Number(path, where, t, "runoff_m3_a", 0, 1e15, PETSC_TRUE, &c->observed[k]));
+    {
+      const PetscBool runoff = (PetscBool)!!cJSON_GetObjectItemCaseSensitive(t, "runoff_m3_a"), sediment = (PetscBool)!!cJSON_GetObjectItemCaseSensitive(t, "sediment_t_a");
+
+      PetscCheck(runoff != sediment, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s: expected exactly one of runoff_m3_a (m3/a) and sediment_t_a (t/a), got %s", path, where, runoff ? "both" : "neither");
+      c->quantity[k] = sediment ? SB_CAL_SEDIMENT : SB_CAL_RUNOFF;
+    }
+    PetscCheck(c->quantity[k] != SB_CAL_SEDIMENT || c->sc->sed_enabled, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s.sediment_t_a: the scenario %s has sediment.enabled false", path, where, c->scenario);
+    PetscCall(Number(path, where, t, CalQuantityKeys[c->quantity[k]], 0, 1e15, PETSC_TRUE, &c->observed[k]));
+    if (c->quantity[k] == SB_CAL_SEDIMENT) c->any_sediment = PETSC_TRUE;
     c->weight[k] = 1;
     PetscCall(Number(path, where, t, "weight", 0, 1e6, PETSC_FALSE, &c->weight[k]));
     c->nt++;
@@ -213,7 +239,7 @@ static PetscErrorCode CheckGauges(CalCtx *c)
    keys (and the name); written on rank 0. */
 static PetscErrorCode WriteScenario(const CalCtx *c, const PetscReal *mult, const char *path, const char *name, const char *description)
 {
-  cJSON *root = cJSON_CreateObject(), *inf = NULL, *rt = NULL;
+  cJSON *root = cJSON_CreateObject(), *inf = NULL, *rt = NULL, *sed = NULL;
   char  *text;
   FILE  *fp;
   char   partial[PETSC_MAX_PATH_LEN + 16];
@@ -227,10 +253,13 @@ static PetscErrorCode WriteScenario(const CalCtx *c, const PetscReal *mult, cons
     if (c->param[k] == SB_CAL_KS) {
       if (!inf) inf = cJSON_AddObjectToObject(root, "infiltration");
       (void)cJSON_AddNumberToObject(inf, "ks_factor", c->sc->ks_factor * mult[k]);
-    } else {
+    } else if (c->param[k] == SB_CAL_MANNING) {
       if (!rt) rt = cJSON_AddObjectToObject(root, "routing");
       (void)cJSON_AddNumberToObject(rt, "manning_n_overland", c->sc->manning_n_overland * mult[k]);
       (void)cJSON_AddNumberToObject(rt, "manning_n_channel", c->sc->manning_n_channel * mult[k]);
+    } else {
+      if (!sed) sed = cJSON_AddObjectToObject(root, "sediment");
+      (void)cJSON_AddNumberToObject(sed, "erodibility_factor", c->sc->sed_erodibility_factor * mult[k]);
     }
   }
   text = cJSON_Print(root);
@@ -250,8 +279,8 @@ static PetscErrorCode WriteScenario(const CalCtx *c, const PetscReal *mult, cons
 }
 
 /* Collective on comm. Run the candidate of multipliers mult[] (scenario file json, result h5 and
-   its sidecar xmf, removed after reading) and return the annual runoff (m³/a) at each target gauge
-   on every rank of comm. */
+   its sidecar xmf, removed after reading) and return what each target observes on every rank of
+   comm: the annual runoff (m³/a) or the annual sediment (t/a) through its gauge. */
 static PetscErrorCode SimulateOn(CalCtx *c, MPI_Comm comm, const char *json, const char *h5, const char *xmf, const PetscReal *mult, PetscReal *sim)
 {
   PetscMPIInt    rank;
@@ -272,19 +301,22 @@ static PetscErrorCode SimulateOn(CalCtx *c, MPI_Comm comm, const char *json, con
   o.command_line = "shuibao calibrate (candidate)";
   PetscCall(SbRun(comm, &o));
   if (rank == 0) {
-    hid_t f, g;
+    hid_t f, g[2] = {-1, -1};
 
     SbCallHDF5(f = H5Fopen(h5, H5F_ACC_RDONLY, H5P_DEFAULT));
-    SbCallHDF5(g = H5Gopen2(f, "budget/water", H5P_DEFAULT));
+    SbCallHDF5(g[SB_CAL_RUNOFF] = H5Gopen2(f, "budget/water", H5P_DEFAULT));
+    if (c->any_sediment) SbCallHDF5(g[SB_CAL_SEDIMENT] = H5Gopen2(f, "budget/sediment", H5P_DEFAULT));
     for (PetscInt k = 0; k < c->nt; k++) {
       char   attr[SB_MAX_NAME + 16];
       double v;
 
       (void)snprintf(attr, sizeof(attr), "outflow_%s", c->gauge[k]);
-      PetscCall(SbH5ReadAttrDouble(g, h5, attr, &v));
+      PetscCall(SbH5ReadAttrDouble(g[c->quantity[k]], h5, attr, &v));
+      if (c->quantity[k] == SB_CAL_SEDIMENT) v *= 1e-3; /* kg -> t */
       sim[k] = v / (c->sc->duration_s / SB_CAL_YEAR_S);
     }
-    SbCallHDF5(H5Gclose(g));
+    if (c->any_sediment) SbCallHDF5(H5Gclose(g[SB_CAL_SEDIMENT]));
+    SbCallHDF5(H5Gclose(g[SB_CAL_RUNOFF]));
     SbCallHDF5(H5Fclose(f));
     (void)remove(h5);
     (void)remove(xmf); /* the result's XDMF sidecar (output.c) */
@@ -429,6 +461,41 @@ static PetscErrorCode Converged(Tao tao, void *ctx)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The scenario's description holds at most n - 1 characters (keys_core.inc): a longer one (many
+   targets, a long path) is cut after the last whole item that fits, and says where the rest is. */
+static void FitDescription(const char *full, char *out, size_t n)
+{
+  static const char more[] = " ... (the rest in the output of shuibao calibrate)";
+  const size_t      len    = strlen(full);
+  size_t            cut    = n - sizeof(more);
+
+  if (len < n) {
+    memcpy(out, full, len + 1);
+    return;
+  }
+  while (cut > 0 && full[cut - 1] != ';' && full[cut - 1] != ':') cut--;
+  if (cut == 0) cut = n - sizeof(more);
+  memcpy(out, full, cut);
+  memcpy(out + cut, more, sizeof(more));
+}
+
+/* The best run as Markdown tables, every quantity with its unit. */
+static PetscErrorCode PrintTables(const CalCtx *c)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscPrintf(c->comm, "\n| parameter | scenario key | multiplier (-) | calibrated value |\n|---|---|---|---|\n"));
+  for (PetscInt k = 0; k < c->np; k++) {
+    const PetscReal m = c->best_mult[k];
+
+    if (c->param[k] == SB_CAL_KS) PetscCall(PetscPrintf(c->comm, "| ks_factor | infiltration.ks_factor | %.8g | %.8g (-) |\n", (double)m, (double)(c->sc->ks_factor * m)));
+    else if (c->param[k] == SB_CAL_MANNING) PetscCall(PetscPrintf(c->comm, "| manning_n | routing.manning_n_overland, routing.manning_n_channel | %.8g | %.8g, %.8g (s m-1/3) |\n", (double)m, (double)(c->sc->manning_n_overland * m), (double)(c->sc->manning_n_channel * m)));
+    else PetscCall(PetscPrintf(c->comm, "| erodibility | sediment.erodibility_factor | %.8g | %.8g (-) |\n", (double)m, (double)(c->sc->sed_erodibility_factor * m)));
+  }
+  PetscCall(PetscPrintf(c->comm, "\n| target | gauge | quantity | unit | observed | simulated | relative error (%%) |\n|---|---|---|---|---|---|---|\n"));
+  for (PetscInt k = 0; k < c->nt; k++) PetscCall(PetscPrintf(c->comm, "| %" PetscInt_FMT " | %s | %s | %s | %.8g | %.8g | %+.3g |\n", k, c->gauge[k], CalQuantityNames[c->quantity[k]], CalQuantityUnits[c->quantity[k]], (double)c->observed[k], (double)c->best_sim[k], (double)(100 * (c->best_sim[k] - c->observed[k]) / c->observed[k])));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 
 static PetscErrorCode CalibrateInner(CalCtx *c, const SbCalibrateOptions *opts)
@@ -526,18 +593,20 @@ static PetscErrorCode CalibrateInner(CalCtx *c, const SbCalibrateOptions *opts)
 
   /* The calibrated scenario: the best run. */
   len = (size_t)snprintf(desc, sizeof(desc), "%s calibrated by shuibao calibrate against %s after %" PetscInt_FMT " runs (TAO %s):", c->sc->name, opts->targets, c->nevals, TaoConvergedReasons[reason]);
-  for (PetscInt k = 0; k < c->np && len < sizeof(desc); k++) len += (size_t)snprintf(desc + len, sizeof(desc) - len, " %s x %.6g;", CalParamNames[c->param[k]], (double)c->best_mult[k]);
-  for (PetscInt k = 0; k < c->nt && len < sizeof(desc); k++) len += (size_t)snprintf(desc + len, sizeof(desc) - len, " %s %.6g m3/a (observed %.6g, %+.3f%%);", c->gauge[k], (double)c->best_sim[k], (double)c->observed[k], (double)(100 * (c->best_sim[k] - c->observed[k]) / c->observed[k]));
+  for (PetscInt k = 0; k < c->np && len < sizeof(desc); k++) len += (size_t)snprintf(desc + len, sizeof(desc) - len, " %s x %.8g;", CalParamNames[c->param[k]], (double)c->best_mult[k]);
+  for (PetscInt k = 0; k < c->nt && len < sizeof(desc); k++) len += (size_t)snprintf(desc + len, sizeof(desc) - len, " %s %s %.8g %s (observed %.8g, %+.3g%%);", c->gauge[k], CalQuantityNames[c->quantity[k]], (double)c->best_sim[k], CalQuantityUnits[c->quantity[k]], (double)c->observed[k], (double)(100 * (c->best_sim[k] - c->observed[k]) / c->observed[k]));
   {
-    char name[SB_MAX_NAME + 16];
+    char name[SB_MAX_NAME + 16], fit[sizeof(c->sc->description)];
 
     (void)snprintf(name, sizeof(name), "%.48s-calibrated", c->sc->name);
+    FitDescription(desc, fit, sizeof(fit));
     ierr = 0;
-    if (rank == 0) ierr = WriteScenario(c, c->best_mult, c->output, name, desc);
+    if (rank == 0) ierr = WriteScenario(c, c->best_mult, c->output, name, fit);
     PetscCallMPI(MPI_Bcast(&ierr, 1, MPI_INT, 0, c->comm));
     PetscCheck(!ierr, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s: cannot write the calibrated scenario", c->output);
   }
   PetscCall(PetscPrintf(c->comm, "wrote %s: %s\n", c->output, desc));
+  PetscCall(PrintTables(c));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -104,6 +104,7 @@ typedef struct {
   PetscReal  sed_min_slope;           /* "sediment.min_slope" */
   PetscReal  sed_initial_bed_kg_m2;   /* "sediment.initial_bed_kg_m2" */
   PetscReal  sed_pool_depth_m;        /* "sediment.reservoir_mixing_depth_m" */
+  PetscReal  sed_erodibility_factor;  /* "sediment.erodibility_factor", (0, 100], default 1 (0 in a scenario built by hand: 1) */
   PetscInt   sed_ncohesion, sed_nroot_cohesion, sed_ncanopy_cover, sed_nplant_height, sed_nground_cover; /* 0: the tables */
   PetscReal *sed_cohesion_kpa, *sed_root_cohesion_kpa, *sed_canopy_cover, *sed_plant_height_m, *sed_ground_cover;
   PetscInt   sed_ndam_row, sed_ndam_col, sed_ndam_capacity; /* "sediment.check_dams.{row,col,capacity_t}" */

@@ -30,6 +30,8 @@
       - detachment where c < TC: the demand (TC - c) V (1 - e^(-v_s dt / h)) is taken first from
         the loose bed of the class, the rest from the parent soil with the efficiency
         Y = 1/(0.89 + 0.56 COH) (Rauws & Govers 1988), COH soil plus root cohesion (kPa).
+   sediment.erodibility_factor F (calibration) multiplies K and Y, the product F Y capped at 1 (an
+   efficiency); the capacities do not change.
 
    Budget terms are kept per cell (cumulative fields) and summed exactly at the end, so the budget
    is the same on every rank count. */
@@ -58,6 +60,7 @@ struct _p_SbSediment {
   PetscReal d[SB_SED_MAX_CLASSES], vs[SB_SED_MAX_CLASSES], K[SB_SED_MAX_CLASSES];
   PetscReal gov_c[SB_SED_MAX_CLASSES], gov_d[SB_SED_MAX_CLASSES]; /* Govers' c and d of each class */
   PetscReal rho_s, b_splash, max_conc, min_slope, h_min;
+  PetscReal erodibility; /* sediment.erodibility_factor: multiplies K and Y (Y capped at 1) */
 
   DM  da, da_acc; /* dof nc (star stencil, width 1) and dof ACC_N, ownership of grid->da */
   Vec M, B, acc;  /* suspended (kg), loose bed (kg), cumulative budget fields (kg) */
@@ -164,7 +167,7 @@ static PetscErrorCode SetClasses(SbSediment s, const SbScenario *sc)
     const PetscReal um = 1e6 * s->d[c];
 
     s->vs[c]    = SbSettlingVelocity(s->d[c], s->rho_s, SB_WATER_VISCOSITY);
-    s->K[c]     = sc->sed_ndetachability > 0 ? sc->sed_detachability[c] : SbSplashDetachability(s->d[c]);
+    s->K[c]     = s->erodibility * (sc->sed_ndetachability > 0 ? sc->sed_detachability[c] : SbSplashDetachability(s->d[c]));
     s->gov_c[c] = PetscPowReal((um + 5.0) / 0.32, -0.6);
     s->gov_d[c] = PetscPowReal((um + 5.0) / 300.0, 0.25);
   }
@@ -251,7 +254,7 @@ static PetscErrorCode SetCells(SbSediment s, const SbScenario *sc)
     /* Sealed ground and open water have no soil to detach: the pervious fraction scales both. */
     open          = landuse == SB_LU_WATER ? 0.0 : 1.0 - lp.impervious;
     coh           = soil.cohesion_kpa + use.root_cohesion_kpa;
-    s->Y[k]       = open * PetscMin(1.0, 1.0 / (0.89 + 0.56 * coh)); /* Rauws & Govers (1988) */
+    s->Y[k]       = open * PetscMin(1.0, s->erodibility / (0.89 + 0.56 * coh)); /* Rauws & Govers (1988), times the erodibility factor */
     s->ksplash[k] = open * (1.0 - use.ground_cover);
     s->cc[k]      = use.canopy_cover;
     s->ke_ld[k]   = SbLeafDripKineticEnergy(use.plant_height_m);
@@ -345,15 +348,16 @@ PetscErrorCode SbSedimentCreate(SbState *state, SbRouting routing, const SbScena
   if (!sc->sed_enabled) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(SbRoutingSetUp(routing));
   PetscCall(PetscNew(&s));
-  s->state     = state;
-  s->grid      = g;
-  s->routing   = routing;
-  s->rho_s     = sc->sed_density > 0 ? sc->sed_density : 2650.0;
-  s->b_splash  = sc->sed_splash_b_per_mm;
-  s->max_conc  = sc->sed_max_conc > 0 ? sc->sed_max_conc : 850.0;
-  s->min_slope = sc->sed_min_slope;
-  s->h_min     = PetscMax(routing->depth_threshold, 1e-9);
-  s->target_k  = -1;
+  s->state       = state;
+  s->grid        = g;
+  s->routing     = routing;
+  s->rho_s       = sc->sed_density > 0 ? sc->sed_density : 2650.0;
+  s->b_splash    = sc->sed_splash_b_per_mm;
+  s->max_conc    = sc->sed_max_conc > 0 ? sc->sed_max_conc : 850.0;
+  s->min_slope   = sc->sed_min_slope;
+  s->erodibility = sc->sed_erodibility_factor > 0 ? sc->sed_erodibility_factor : 1.0;
+  s->h_min       = PetscMax(routing->depth_threshold, 1e-9);
+  s->target_k    = -1;
   PetscCall(PetscStrncpy(s->scenario, sc->path[0] ? sc->path : "scenario", sizeof(s->scenario)));
   /* Input errors are raised after the object is whole, so that it is destroyed on the way out. */
   ierr = SetClasses(s, sc);

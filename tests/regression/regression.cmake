@@ -71,6 +71,25 @@ sb_test(calibrate.groups_np2 mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regressi
 sb_test(calibrate.groups_np4 mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_calibrate.py ${MPIEXEC_EXECUTABLE} ${SB_EXE} 4 ${CMAKE_SOURCE_DIR}/tests/regression/calibrate ${SB_REG}/calibrate_groups_np4 3)
 set_tests_properties(calibrate.groups_np2 PROPERTIES PROCESSORS 2)
 set_tests_properties(calibrate.groups_np4 PROPERTIES PROCESSORS 4)
+# The same with sediment: ks_factor and the erodibility from runoff and sediment (docs/calibration.md),
+# and bad targets for it: one line naming the targets file and the field, before any run.
+foreach(np 1 2 4)
+  sb_test(calibrate.sediment_twin_np${np} mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_calibrate.py ${MPIEXEC_EXECUTABLE} ${SB_EXE} ${np} ${CMAKE_SOURCE_DIR}/tests/regression/calibrate_sediment ${SB_REG}/calibrate_sediment_np${np})
+  set_tests_properties(calibrate.sediment_twin_np${np} PROPERTIES PROCESSORS ${np})
+endforeach()
+set(SB_CALSED ${CMAKE_SOURCE_DIR}/tests/regression/calibrate_sediment)
+foreach(np 1 2)
+  foreach(case "both;calibrate_sediment;targets[1]: expected exactly one of runoff_m3_a (m3/a) and sediment_t_a (t/a), got both"
+                "neither;calibrate_sediment;targets[1]: expected exactly one of runoff_m3_a (m3/a) and sediment_t_a (t/a), got neither"
+                "sediment_off;calibrate;targets[1].sediment_t_a: the scenario"
+                "erodibility_off;calibrate;parameters.erodibility: the scenario"
+                "erodibility_max;calibrate_sediment;parameters.erodibility.max: 200. would take sediment.erodibility_factor beyond 100")
+    list(GET case 0 bad)
+    list(GET case 1 dir)
+    list(GET case 2 msg)
+    sb_test(bad.calibrate_${bad}_np${np} bad ${SB_RUNCASE} --np ${np} --expect-error --timeout 60 --fail-substr "bad_${bad}.json: ${msg}" --absent ${SB_REG}/out_bad.calibrate_${bad}_np${np}.json --absent ${SB_REG}/out_bad.calibrate_${bad}_np${np}.json.candidate.json -- ${SB_EXE} calibrate ${CMAKE_SOURCE_DIR}/tests/regression/${dir}/base.json --targets ${SB_CALSED}/bad_${bad}.json -o ${SB_REG}/out_bad.calibrate_${bad}_np${np}.json)
+  endforeach()
+endforeach()
 
 # Bad input on the command line: one line naming the file, non-zero exit, no output, 1 and 2 ranks.
 foreach(np 1 2)

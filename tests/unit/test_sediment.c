@@ -30,7 +30,27 @@
       within 0.5 %, for clay (2 um) and silt (30 um) with the weir and for clay with the normal
       level (silt would settle completely, 1 - e^-14), from the pool's inflow and settled mass over
       the last 1000 s of 6000 s (a weir 5 m long: the pool's water and clay settle
-      toward their steady state with time constants of about 400 and 600 s). */
+      toward their steady state with time constants of about 400 and 600 s).
+   7. The erodibility factor F (sediment.erodibility_factor) in one step of dt = 1 s from a state set
+      by hand on the plane of case 4 (40 cells of 10 m, S = 0.05): depth h = 0.01 m and unit
+      discharge q = 1.5e-3 m²/s through every east face, no suspended sediment, no loose bed, one
+      class of 30 um (fraction 1), cohesion 3 kPa, bare ground. Cells 1-39 see u = q/h = 0.15 m/s
+      (cell 0 half that: its west face is closed), omega = 100 S u = 0.75 cm/s, so by hand:
+        Govers: c = (35/0.32)^-0.6 = 0.0597928, d = (35/300)^0.25 = 0.584436,
+                TC = 2650 c (0.75 - 0.4)^d = 85.7891 kg/m³ (cell 0: omega 0.375 < 0.4, TC = 0);
+        settling: v_s = 7.84113e-4 m/s (Ferguson & Church 2004), 1 - e^(-v_s dt/h) = 0.0754159;
+        Y = 1/(0.89 + 0.56 x 3) = 0.389105 (Rauws & Govers 1988);
+        flow detachment = 39 min(1, F Y) TC (h A) (1 - e^(-v_s dt/h)) = 98.1808 kg at F = 1,
+        196.362 kg at F = 2 (F Y = 0.778: scales by F), 252.325 kg at F = 3 (F Y = 1.17: the cap
+        binds, ratio 1/Y = 2.57 and not 3).
+      With rain 50 mm/h and b = 0.1 /mm, K = 0.5 g/J, splash = 40 x 1e-3 F K P KE(50 mm/h)
+      e^(-b h_mm) A = 40 x 1e-3 F 0.5 x 0.0138889 mm x 26.4979 J/m²/mm x e^-1 x 100 m² =
+      0.270779 F kg (van Dijk et al. 2002): exactly proportional to F, also where Y is capped.
+      Within 1e-10 (the references are evaluated here from the same formulas; the outlet cell's
+      slope comes from the elevations, equal to S to round-off). The proportionality is checked
+      more tightly, |D(F) - F D(1)| <= (1 + F) 40 2^-41 kg + 1e-14 D(F): the budget totals are
+      exact sums of each cell's term rounded to 2^-40 kg (exactsum.h), so each total is off by at
+      most half of that per cell (1.8e-13 of the flow detachment here), nothing more. */
 #include "grid.h"
 #include "state.h"
 #include "forcing.h"
@@ -392,6 +412,67 @@ static PetscErrorCode TestDetachmentLimited(void)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Case 7: one step from a state set by hand, erodibility factor F (see the header). */
+static PetscErrorCode ErodibilityStep(PetscReal F, PetscReal rain, SbSedimentTotals *t)
+{
+  const PetscReal h0 = 0.01, q0 = 1.5e-3;
+  SbScenario      sc;
+  SedArrays       a;
+  Model           m;
+  SbCell         *x;
+
+  PetscFunctionBeginUser;
+  PetscCall(Scenario(&sc, &a, 30e-6, 3.0, 0.5, 0.1, 0.0));
+  sc.sed_erodibility_factor = F;
+  PetscCall(ModelCreate("test_sed_plane.h5", &sc, &m));
+  PetscCall(VecGetArray(m.s->X, (PetscScalar **)&x));
+  for (PetscInt k = 0; k < m.g->xm; k++) {
+    x[k].h  = h0;
+    x[k].qx = q0;
+    x[k].qy = 0;
+  }
+  PetscCall(VecRestoreArray(m.s->X, (PetscScalar **)&x));
+  PetscCall(SbSedimentBeginStep(m.sed));
+  PetscCall(SbSedimentStep(m.sed, rain, NULL, 1.0));
+  PetscCall(SbSedimentBudget(m.sed, t));
+  PetscCall(ModelDestroy(&m));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* D(F) = f D(1) up to the budget's fixed-point rounding (see the header, case 7). */
+static PetscBool Proportional(PetscReal dF, PetscReal d1, PetscReal f)
+{
+  return (PetscBool)(PetscAbsReal(dF - f * d1) <= (1 + f) * PL_NX * 0x1p-41 + 1e-14 * PetscAbsReal(dF));
+}
+
+static PetscErrorCode TestErodibility(void)
+{
+  const PetscReal h0 = 0.01, u0 = 0.15, dt = 1.0, A = PL_DX * PL_DX, coh = 3.0, K = 0.5, b = 0.1, rain = 50e-3 / 3600;
+  const PetscReal F[3] = {1, 2, 3}, gc = PetscPowReal(35.0 / 0.32, -0.6), gd = PetscPowReal(35.0 / 300.0, 0.25);
+  const PetscReal R = 1.65, D = 30e-6, vs = R * 9.80665 * D * D / (18e-6 + PetscSqrtReal(0.75 * R * 9.80665 * D * D * D));
+  const PetscReal tc = 2650 * gc * PetscPowReal(100 * PL_S * u0 - 0.4, gd), settle = -expm1(-vs * dt / h0), Y = 1.0 / (0.89 + 0.56 * coh);
+  const PetscReal splash1 = PL_NX * 1e-3 * K * (1e3 * rain * dt) * 28.3 * (1 - 0.52 * PetscExpReal(-0.042 * 3.6e6 * rain)) * PetscExpReal(-b * 1e3 * h0) * A;
+  SbSedimentTotals t[3], r1, r3;
+  char             what[256];
+
+  PetscFunctionBeginUser;
+  PetscCall(WritePlane("test_sed_plane.h5", PETSC_FALSE, PL_S));
+  for (PetscInt i = 0; i < 3; i++) {
+    const PetscReal ref = (PL_NX - 1) * PetscMin(1.0, F[i] * Y) * tc * h0 * A * settle;
+
+    PetscCall(ErodibilityStep(F[i], 0.0, &t[i]));
+    PetscCall(PetscSNPrintf(what, sizeof(what), "erodibility factor %.0f, one step, no rain: flow detachment (kg) vs 39 min(1, F Y) TC V (1 - e^(-v_s dt/h))", (double)F[i]));
+    PetscCall(Expect((PetscBool)(PetscAbsReal(t[i].flow_detachment / ref - 1) <= 1e-10 && t[i].splash == 0), what, t[i].flow_detachment, ref));
+  }
+  PetscCall(Expect(Proportional(t[1].flow_detachment, t[0].flow_detachment, 2.0), "erodibility factor 2 (F Y < 1): flow detachment ratio to factor 1", t[1].flow_detachment / t[0].flow_detachment, 2));
+  PetscCall(Expect(Proportional(t[2].flow_detachment, t[0].flow_detachment, 1.0 / Y), "erodibility factor 3 (F Y capped at 1): flow detachment ratio to factor 1 is 1/Y", t[2].flow_detachment / t[0].flow_detachment, 1 / Y));
+  PetscCall(ErodibilityStep(1.0, rain, &r1));
+  PetscCall(ErodibilityStep(3.0, rain, &r3));
+  PetscCall(Expect((PetscBool)(PetscAbsReal(r1.splash / splash1 - 1) <= 1e-10), "erodibility factor 1, rain 50 mm/h: splash (kg) vs 40 x 1e-3 K P KE e^(-b h) A", r1.splash, splash1));
+  PetscCall(Expect(Proportional(r3.splash, r1.splash, 3.0), "erodibility factor 3, rain 50 mm/h: splash ratio to factor 1 (exact, no cap)", r3.splash / r1.splash, 3));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Case 6: the pool's trap efficiency at steady state against the overflow-rate theory. */
 static PetscErrorCode TestPool(SbReservoirRule rule, PetscReal d)
 {
@@ -445,6 +526,7 @@ int main(int argc, char **argv)
   PetscCall(TestPool(SB_RESERVOIR_WEIR, 2e-6));
   PetscCall(TestPool(SB_RESERVOIR_WEIR, 30e-6));
   PetscCall(TestPool(SB_RESERVOIR_NORMAL_LEVEL, 2e-6));
+  PetscCall(TestErodibility());
   PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%d failure(s)\n", failures));
   PetscCall(PetscFinalize());
   return failures ? 1 : 0;
