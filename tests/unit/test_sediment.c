@@ -30,7 +30,10 @@
       within 0.5 %, for clay (2 um) and silt (30 um) with the weir and for clay with the normal
       level (silt would settle completely, 1 - e^-14), from the pool's inflow and settled mass over
       the last 1000 s of 6000 s (a weir 5 m long: the pool's water and clay settle
-      toward their steady state with time constants of about 400 and 600 s).
+      toward their steady state with time constants of about 400 and 600 s). A gauge on the pool's
+      last cell reads the release: the water gauge the reservoir's last release (m3/s) and the
+      sediment gauge every kilogram the pool released (no face inside a pool carries water; such
+      gauges read zero before).
    7. The erodibility factor F (sediment.erodibility_factor) in one step of dt = 1 s from a state set
       by hand on the plane of case 4 (40 cells of 10 m, S = 0.05): depth h = 0.01 m and unit
       discharge q = 1.5e-3 m²/s through every east face, no suspended sediment, no loose bed, one
@@ -143,6 +146,12 @@ static PetscErrorCode WritePool(const char *path)
       m->soil[c]              = SB_SOIL_LOAM;
       m->flow_accumulation[c] = PL_DX * PL_DX * (c + 1);
     }
+    /* A gauge on the pool's last cell, where no face carries water: it records the release. */
+    m->ngauges = 1;
+    PetscCall(PetscCalloc1(1, &m->gauges));
+    PetscCall(PetscStrncpy(m->gauges[0].name, "dam", SB_MAX_NAME));
+    m->gauges[0].row = 0;
+    m->gauges[0].col = nx - 1;
     PetscCall(SbMeshDataWrite(m, path));
     PetscCall(SbMeshDataDestroy(&m));
   }
@@ -511,6 +520,15 @@ static PetscErrorCode TestPool(SbReservoirRule rule, PetscReal d)
   PetscCall(PetscSNPrintf(what, sizeof(what), "steady pool, %s rule, %g um: trap efficiency vs %s", rule == SB_RESERVOIR_WEIR ? "weir" : "normal-level", (double)(1e6 * d), rule == SB_RESERVOIR_WEIR ? "v_s A / (v_s A + Q)" : "1 - exp(-v_s A / Q)"));
   PetscCall(Expect((PetscBool)(has && PetscAbsReal(te / ref - 1) <= 0.005), what, te, ref));
   PetscCall(Expect((PetscBool)(PetscAbsReal(b2.relative_error) <= 1e-12), "steady pool: budget relative error", b2.relative_error, 0));
+  {
+    PetscReal qg, vg, rate, mass;
+
+    /* The gauge in the pool: the last release (water) and every kilogram released (sediment). */
+    PetscCall(SbRoutingGauges(m.ro, &qg, &vg));
+    PetscCall(SbSedimentGauges(m.sed, &rate, &mass));
+    PetscCall(Expect((PetscBool)(PetscAbsReal(qg - Q) <= 1e-12 * Q), "steady pool: a gauge in the pool reads the release (m3/s)", qg, Q));
+    PetscCall(Expect((PetscBool)(PetscAbsReal(mass - b2.reservoir_release) <= 1e-12 * b2.reservoir_release && b2.reservoir_release > 0), "steady pool: the gauge's sediment is the pool's release (kg)", mass, b2.reservoir_release));
+  }
   PetscCall(ModelDestroy(&m));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
