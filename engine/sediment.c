@@ -277,9 +277,11 @@ static PetscErrorCode SetOutletSlopes(SbSediment s)
   const PetscScalar **z, **a, **mk;
 
   PetscFunctionBeginUser;
-  PetscCall(DMGetLocalVector(g->da, &zl));
-  PetscCall(DMGetLocalVector(g->da, &al));
-  PetscCall(DMGetLocalVector(g->da, &ml));
+  /* Created and destroyed here: DMGetLocalVector would keep all three in grid->da's cache for the
+     whole run (24 bytes per grid cell). */
+  PetscCall(DMCreateLocalVector(g->da, &zl));
+  PetscCall(VecDuplicate(zl, &al));
+  PetscCall(VecDuplicate(zl, &ml));
   PetscCall(DMGlobalToLocal(g->da, g->elevation, INSERT_VALUES, zl));
   PetscCall(DMGlobalToLocal(g->da, g->flow_accumulation, INSERT_VALUES, al));
   PetscCall(DMGlobalToLocal(g->da, g->mask, INSERT_VALUES, ml));
@@ -303,9 +305,9 @@ static PetscErrorCode SetOutletSlopes(SbSediment s)
   PetscCall(DMDAVecRestoreArrayRead(g->da, ml, (void *)&mk));
   PetscCall(DMDAVecRestoreArrayRead(g->da, al, (void *)&a));
   PetscCall(DMDAVecRestoreArrayRead(g->da, zl, (void *)&z));
-  PetscCall(DMRestoreLocalVector(g->da, &ml));
-  PetscCall(DMRestoreLocalVector(g->da, &al));
-  PetscCall(DMRestoreLocalVector(g->da, &zl));
+  PetscCall(VecDestroy(&ml));
+  PetscCall(VecDestroy(&al));
+  PetscCall(VecDestroy(&zl));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
