@@ -66,7 +66,8 @@ PetscErrorCode SbRoutingSetType(SbRouting r, SbRoutingType type)
   PetscCheck(!r->setupcalled, PETSC_COMM_SELF, PETSC_ERR_ORDER, "routing: the scheme cannot change after SbRoutingSetUp");
   if (r->ops.destroy) PetscCall((*r->ops.destroy)(r));
   PetscCall(PetscMemzero(&r->ops, sizeof(r->ops)));
-  r->data = NULL;
+  r->data  = NULL;
+  r->local = NULL;
   PetscCall(PetscStrncpy(r->type, type, sizeof(r->type)));
   PetscCall((*create)(r));
   PetscFunctionReturn(PETSC_SUCCESS);

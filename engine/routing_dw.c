@@ -404,6 +404,7 @@ static PetscErrorCode SetUp_DW(SbRouting r)
 
   PetscFunctionBeginUser;
   PetscCall(SbRoutingLocalCreate(r, dw->da, &dw->L));
+  r->local = &dw->L;
   n = dw->L.gxm * dw->L.gym;
   PetscCall(PetscCalloc2(n, &dw->QE, n, &dw->QS));
   PetscCall(PetscCalloc2(2 * n, &dw->dE, 2 * n, &dw->dS));

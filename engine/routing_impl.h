@@ -54,6 +54,10 @@ struct _p_SbRouting {
   SbRoutingOps      ops;
   void             *data; /* the scheme's */
   PetscBool         setupcalled;
+  /* The scheme's static data on its ghosted block (set by its setup; not owned): modules that
+     follow the routing (sediment.c) read the cell classes and the sub-grid channel from it rather
+     than keeping copies. */
+  const SbRoutingLocal *local;
 
   /* Parameters copied from the scenario. */
   PetscReal theta, cfl, max_dt, depth_threshold, n_overland, n_channel;

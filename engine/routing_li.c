@@ -57,6 +57,7 @@ static PetscErrorCode SetUp_LI(SbRouting r)
   PetscCall(SbRoutingCreateDA(r, 3, DMDA_STENCIL_BOX, 3, &li->da3));
   PetscCall(DMCreateLocalVector(li->da3, &li->Xl));
   PetscCall(SbRoutingLocalCreate(r, li->da1, &li->L));
+  r->local = &li->L;
   xm = li->L.gxm;
   ym = li->L.gym;
   n  = xm * ym;
