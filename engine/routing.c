@@ -123,7 +123,8 @@ PetscErrorCode SbRoutingLocalCreate(SbRouting r, DM da, SbRoutingLocal *L)
   PetscCall(DMDAGetGhostCorners(da, &L->gxs, &L->gys, NULL, &L->gxm, &L->gym, NULL));
   n = L->gxm * L->gym;
   PetscCall(PetscMalloc1(n, &L->flags));
-  PetscCall(PetscMalloc7(n, &L->z, n, &L->area, n, &L->d, n, &L->beta, n, &L->hb, n, &L->w, n, &L->nf));
+  PetscCall(PetscMalloc6(n, &L->z, n, &L->area, n, &L->d, n, &L->beta, n, &L->hb, n, &L->w));
+  L->nf = NULL;
   PetscCall(DMCreateLocalVector(da, &v));
   src[0] = g->elevation;
   dst[0] = &L->z;
@@ -136,11 +137,11 @@ PetscErrorCode SbRoutingLocalCreate(SbRouting r, DM da, SbRoutingLocal *L)
   src[4] = r->flags;
   dst[4] = NULL;
   if (r->state->manning_factor) {
+    PetscCall(PetscMalloc1(n, &L->nf));
     src[5] = r->state->manning_factor;
     dst[5] = &L->nf;
     nsrc   = 6;
-  } else
-    for (PetscInt k = 0; k < n; k++) L->nf[k] = 1.0;
+  }
   for (PetscInt f = 0; f < nsrc; f++) {
     PetscCall(DMGlobalToLocal(da, src[f], INSERT_VALUES, v));
     PetscCall(VecGetArrayRead(v, &a));
@@ -173,7 +174,8 @@ PetscErrorCode SbRoutingLocalDestroy(SbRoutingLocal *L)
 {
   PetscFunctionBeginUser;
   PetscCall(PetscFree(L->flags));
-  PetscCall(PetscFree7(L->z, L->area, L->d, L->beta, L->hb, L->w, L->nf));
+  PetscCall(PetscFree6(L->z, L->area, L->d, L->beta, L->hb, L->w));
+  PetscCall(PetscFree(L->nf));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -265,6 +267,10 @@ PetscErrorCode SbRoutingSetUp(SbRouting r)
   if (r->setupcalled) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(SetUpCommon(r));
   if (r->ops.setup) PetscCall((*r->ops.setup)(r));
+  /* The scheme holds the classes and the channel on its ghosted block now (r->local). */
+  PetscCall(VecDestroy(&r->flags));
+  PetscCall(VecDestroy(&r->chan_depth));
+  PetscCall(VecDestroy(&r->chan_width));
   r->setupcalled = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

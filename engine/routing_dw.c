@@ -56,7 +56,7 @@ static inline PetscReal SectionDk(const SbRoutingLocal *L, PetscInt ka, PetscInt
 {
   const PetscReal hf = eta_max - PetscMax(L->z[ka], L->z[kb]);
 
-  n_overland *= 0.5 * (L->nf[ka] + L->nf[kb]);
+  n_overland = SbFaceOverlandN(L, ka, kb, n_overland);
   if (!link) return hf > 0 ? 5.0 / 3.0 * PetscCbrtReal(hf * hf) / n_overland : 0.0;
   {
     const PetscReal hc = eta_max - PetscMax(L->z[ka] - L->d[ka], L->z[kb] - L->d[kb]);
