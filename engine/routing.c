@@ -151,6 +151,11 @@ PetscErrorCode SbRoutingLocalCreate(SbRouting r, DM da, SbRoutingLocal *L)
     PetscCall(VecRestoreArrayRead(v, &a));
   }
   PetscCall(VecDestroy(&v));
+  /* The classes and the channel live on the scheme's ghosted block from here on (r->local): the
+     global vectors are read by the set-up alone. */
+  PetscCall(VecDestroy(&r->flags));
+  PetscCall(VecDestroy(&r->chan_depth));
+  PetscCall(VecDestroy(&r->chan_width));
   /* Storage of the sub-grid channel: the channel's plan area is w sqrt(A) (its length taken as
      the cell's side), phi = sqrt(A) / w >= 1. */
   for (PetscInt k = 0; k < n; k++) {
@@ -267,10 +272,6 @@ PetscErrorCode SbRoutingSetUp(SbRouting r)
   if (r->setupcalled) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(SetUpCommon(r));
   if (r->ops.setup) PetscCall((*r->ops.setup)(r));
-  /* The scheme holds the classes and the channel on its ghosted block now (r->local). */
-  PetscCall(VecDestroy(&r->flags));
-  PetscCall(VecDestroy(&r->chan_depth));
-  PetscCall(VecDestroy(&r->chan_width));
   r->setupcalled = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -68,8 +68,8 @@ struct _p_SbRouting {
   PetscInt  reservoir_rule;
   PetscReal weir_coef, weir_length;
 
-  /* Static fields, global vectors on grid->da, for the set-up only: the scheme copies them onto
-     its ghosted block (local), and SbRoutingSetUp destroys them. */
+  /* Static fields, global vectors on grid->da, for the set-up only: SbRoutingLocalCreate copies
+     them onto the scheme's ghosted block (local) and destroys them. */
   Vec       flags;      /* SB_CELL_* */
   Vec       chan_depth; /* bankfull depth d, m */
   Vec       chan_width; /* channel width, m */
@@ -99,7 +99,8 @@ struct _p_SbRouting {
 PETSC_INTERN PetscErrorCode SbRoutingCreate_LocalInertial(SbRouting);
 PETSC_INTERN PetscErrorCode SbRoutingCreate_DiffusiveWave(SbRouting);
 
-/* Copy the static fields onto the ghosted layout of da (dof 1, same ownership as grid->da). */
+/* Copy the static fields onto the ghosted layout of da (dof 1, same ownership as grid->da), then
+   destroy r->flags, r->chan_depth and r->chan_width (the set-up's only; each scheme calls this once). */
 PETSC_INTERN PetscErrorCode SbRoutingLocalCreate(SbRouting r, DM da, SbRoutingLocal *L);
 PETSC_INTERN PetscErrorCode SbRoutingLocalDestroy(SbRoutingLocal *L);
 /* A DMDA with the ownership of grid->da and the given dof, stencil type and width. */

@@ -76,7 +76,7 @@ struct _p_SbSediment {
   PetscReal gov_c[SB_SED_MAX_CLASSES], gov_d[SB_SED_MAX_CLASSES]; /* Govers' c and d of each class */
   PetscReal rho_s, b_splash, max_conc, min_slope, h_min;
 
-  DM  da, da_acc; /* dof nc (star stencil, width 1) and dof ACC_N, ownership of grid->da */
+  DM  da;         /* dof nc (star stencil, width 1), ownership of grid->da */
   Vec M, B, acc;  /* suspended (kg), loose bed (kg), cumulative budget fields (kg) */
   Vec cl;         /* local on da: outflow concentrations of the sub-step, with ghosts */
 
@@ -435,11 +435,16 @@ PetscErrorCode SbSedimentCreate(SbState *state, SbRouting routing, const SbScena
     PetscCall(ierr);
   }
   PetscCall(SbRoutingCreateDA(routing, s->nc, DMDA_STENCIL_STAR, 1, &s->da));
-  PetscCall(SbRoutingCreateDA(routing, ACC_N, DMDA_STENCIL_STAR, 0, &s->da_acc));
   PetscCall(DMCreateGlobalVector(s->da, &s->M));
   PetscCall(VecDuplicate(s->M, &s->B));
   PetscCall(DMCreateLocalVector(s->da, &s->cl));
-  PetscCall(DMCreateGlobalVector(s->da_acc, &s->acc));
+  /* The budget fields need no ghosts, hence no DMDA of their own (its index sets and scatter
+     would cost 12 bytes per grid cell): the grid's ownership, ACC_N values per cell. */
+  PetscCall(VecCreate(g->comm, &s->acc));
+  PetscCall(VecSetSizes(s->acc, g->xm * g->ym * ACC_N, PETSC_DETERMINE));
+  PetscCall(VecSetBlockSize(s->acc, ACC_N));
+  PetscCall(VecSetType(s->acc, VECSTANDARD));
+  PetscCall(VecSet(s->acc, 0.0));
   if (routing->reservoir) {
     SbExactSum         a = {0, 0};
     const PetscScalar *area;
@@ -490,7 +495,6 @@ PetscErrorCode SbSedimentDestroy(SbSediment *sed)
   PetscCall(VecDestroy(&s->cl));
   PetscCall(VecDestroy(&s->acc));
   PetscCall(DMDestroy(&s->da));
-  PetscCall(DMDestroy(&s->da_acc));
   PetscCall(PetscFree3(s->gauge_step, s->gauge_rate, s->gauge_mass));
   PetscCall(PetscFree(s->gauge_k));
   PetscCall(PetscFree(s->rec));
