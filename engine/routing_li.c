@@ -28,7 +28,7 @@
 
 typedef struct {
   DM             da1, da3; /* box stencil width 3: dof 1 (static data, set-up only), dof 3 (state ghosts) */
-  Vec            Xl;
+  Vec            Xl;       /* the state with ghosts 3 deep, on the state's ghost buffer (SbStateGetGhostBuffer) */
   SbRoutingLocal L;
   PetscReal     *qe, *qs, *f; /* per local index: new unit discharge of the east and south face; limiter factor */
   /* Outlets in the block of owned cells and one ring: local index (sorted), width, sqrt slope, discharge */
@@ -87,7 +87,14 @@ static PetscErrorCode SetUp_LI(SbRouting r)
      so that the set-up does not hold both. */
   PetscCall(DMDestroy(&li->da1));
   PetscCall(SbRoutingCreateDA(r, 3, DMDA_STENCIL_BOX, 3, &li->da3));
-  PetscCall(DMCreateLocalVector(li->da3, &li->Xl));
+  {
+    PetscScalar *buf;
+
+    /* The ghosted state is needed inside the step only, the state's own ghosted copy outside it:
+       they share the state's buffer (24 bytes per grid cell). */
+    PetscCall(SbStateGetGhostBuffer(r->state, 3 * n, &buf));
+    PetscCall(VecCreateSeqWithArray(PETSC_COMM_SELF, 3, 3 * n, buf, &li->Xl));
+  }
   PetscCall(PetscCalloc3(n, &li->qe, n, &li->qs, n, &li->f));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
