@@ -115,47 +115,48 @@ PetscErrorCode SbRoutingLocalCreate(SbRouting r, DM da, SbRoutingLocal *L)
   Vec                v;
   const PetscScalar *a;
   PetscInt           n;
-  Vec                src[6];
+  Vec               *src[6];
   PetscReal        **dst[6];
   PetscInt           nsrc = 5;
 
   PetscFunctionBeginUser;
   PetscCall(DMDAGetGhostCorners(da, &L->gxs, &L->gys, NULL, &L->gxm, &L->gym, NULL));
   n = L->gxm * L->gym;
-  PetscCall(PetscMalloc1(n, &L->flags));
-  PetscCall(PetscMalloc6(n, &L->z, n, &L->area, n, &L->d, n, &L->beta, n, &L->hb, n, &L->w));
-  L->nf = NULL;
   PetscCall(DMCreateLocalVector(da, &v));
-  src[0] = g->elevation;
-  dst[0] = &L->z;
-  src[1] = g->cell_area;
-  dst[1] = &L->area;
-  src[2] = r->chan_depth;
-  dst[2] = &L->d;
-  src[3] = r->chan_width;
-  dst[3] = &L->w;
-  src[4] = r->flags;
-  dst[4] = NULL;
+  /* The classes and the channel live on the scheme's ghosted block from here on (r->local): the
+     global vectors are read by the set-up alone and go as soon as they are copied, each array
+     allocated just before, so that the set-up never holds both copies of all of them. */
+  src[0] = &r->flags;
+  dst[0] = NULL;
+  src[1] = &r->chan_depth;
+  dst[1] = &L->d;
+  src[2] = &r->chan_width;
+  dst[2] = &L->w;
+  src[3] = &g->elevation;
+  dst[3] = &L->z;
+  src[4] = &g->cell_area;
+  dst[4] = &L->area;
+  L->nf  = NULL;
   if (r->state->manning_factor) {
-    PetscCall(PetscMalloc1(n, &L->nf));
-    src[5] = r->state->manning_factor;
+    src[5] = &r->state->manning_factor;
     dst[5] = &L->nf;
     nsrc   = 6;
   }
   for (PetscInt f = 0; f < nsrc; f++) {
-    PetscCall(DMGlobalToLocal(da, src[f], INSERT_VALUES, v));
+    PetscCall(DMGlobalToLocal(da, *src[f], INSERT_VALUES, v));
     PetscCall(VecGetArrayRead(v, &a));
-    if (dst[f]) PetscCall(PetscArraycpy(*dst[f], a, n));
-    else
+    if (dst[f]) {
+      PetscCall(PetscMalloc1(n, dst[f]));
+      PetscCall(PetscArraycpy(*dst[f], a, n));
+    } else {
+      PetscCall(PetscMalloc1(n, &L->flags));
       for (PetscInt k = 0; k < n; k++) L->flags[k] = (uint8_t)a[k];
+    }
     PetscCall(VecRestoreArrayRead(v, &a));
+    if (f < 3) PetscCall(VecDestroy(src[f])); /* r->flags, r->chan_depth, r->chan_width */
   }
   PetscCall(VecDestroy(&v));
-  /* The classes and the channel live on the scheme's ghosted block from here on (r->local): the
-     global vectors are read by the set-up alone. */
-  PetscCall(VecDestroy(&r->flags));
-  PetscCall(VecDestroy(&r->chan_depth));
-  PetscCall(VecDestroy(&r->chan_width));
+  PetscCall(PetscMalloc2(n, &L->beta, n, &L->hb));
   /* Storage of the sub-grid channel: the channel's plan area is w sqrt(A) (its length taken as
      the cell's side), phi = sqrt(A) / w >= 1. */
   for (PetscInt k = 0; k < n; k++) {
@@ -179,7 +180,11 @@ PetscErrorCode SbRoutingLocalDestroy(SbRoutingLocal *L)
 {
   PetscFunctionBeginUser;
   PetscCall(PetscFree(L->flags));
-  PetscCall(PetscFree6(L->z, L->area, L->d, L->beta, L->hb, L->w));
+  PetscCall(PetscFree(L->d));
+  PetscCall(PetscFree(L->w));
+  PetscCall(PetscFree(L->z));
+  PetscCall(PetscFree(L->area));
+  PetscCall(PetscFree2(L->beta, L->hb));
   PetscCall(PetscFree(L->nf));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
