@@ -17,7 +17,8 @@ typedef struct {
   PetscReal *dx_m; /* [ny], every row, on every rank */
   PetscReal reservoir_level_m;
 
-  /* Static fields as global vectors on da. */
+  /* Static fields as global vectors on da. In a run's time loop all but mask, cell_area and landuse
+     are NULL (SbGridReleaseSetUpFields) unless an assessment follows it. */
   Vec elevation; /* m */
   Vec mask;      /* 1 active, 0 inactive */
   Vec cell_area; /* m² */
