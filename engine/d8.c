@@ -59,8 +59,9 @@ PetscErrorCode SbD8Create(SbGrid *g, SbD8 *d8)
   PetscCall(PetscLogEventRegister("SbD8Down", DM_CLASSID, &d->ev_down));
   PetscCall(PetscMalloc2(d->n, &d->recv, d->n, &d->order));
   PetscCall(DMCreateGlobalVector(g->da, &d->length));
-  PetscCall(DMGetLocalVector(g->da, &mloc));
-  PetscCall(DMGetLocalVector(g->da, &dloc));
+  /* Created and destroyed here: DMGetLocalVector would keep them in the DM's cache for the run. */
+  PetscCall(DMCreateLocalVector(g->da, &mloc));
+  PetscCall(VecDuplicate(mloc, &dloc));
   PetscCall(DMGlobalToLocal(g->da, g->mask, INSERT_VALUES, mloc));
   PetscCall(DMGlobalToLocal(g->da, g->flow_direction, INSERT_VALUES, dloc));
   PetscCall(DMDAVecGetArrayRead(g->da, mloc, (void *)&mk));
@@ -101,8 +102,8 @@ PetscErrorCode SbD8Create(SbGrid *g, SbD8 *d8)
   PetscCall(VecRestoreArray(d->length, &len));
   PetscCall(DMDAVecRestoreArrayRead(g->da, dloc, (void *)&fd));
   PetscCall(DMDAVecRestoreArrayRead(g->da, mloc, (void *)&mk));
-  PetscCall(DMRestoreLocalVector(g->da, &dloc));
-  PetscCall(DMRestoreLocalVector(g->da, &mloc));
+  PetscCall(VecDestroy(&dloc));
+  PetscCall(VecDestroy(&mloc));
 
   /* Global (PETSc) numbers of the remote receivers through the DMDA's application ordering. */
   PetscCall(DMDAGetAO(g->da, &ao));

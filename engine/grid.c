@@ -553,6 +553,19 @@ PetscErrorCode SbGridDestroy(SbGrid **grid)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode SbGridReleaseSetUpFields(SbGrid *g)
+{
+  PetscFunctionBeginUser;
+  PetscCall(VecDestroy(&g->elevation));
+  PetscCall(VecDestroy(&g->channel));
+  PetscCall(VecDestroy(&g->slope));
+  PetscCall(VecDestroy(&g->flow_direction));
+  PetscCall(VecDestroy(&g->region));
+  PetscCall(VecDestroy(&g->soil));
+  PetscCall(VecDestroy(&g->flow_accumulation));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode SbGridFindGauge(const SbGrid *grid, const char *name, PetscInt *index)
 {
   PetscFunctionBeginUser;

@@ -17,7 +17,8 @@ typedef struct {
   PetscReal *dx_m; /* [ny], every row, on every rank */
   PetscReal reservoir_level_m;
 
-  /* Static fields as global vectors on da. */
+  /* Static fields as global vectors on da. In a run's time loop all but mask, cell_area and landuse
+     are NULL (SbGridReleaseSetUpFields) unless an assessment follows it. */
   Vec elevation; /* m */
   Vec mask;      /* 1 active, 0 inactive */
   Vec cell_area; /* m² */
@@ -45,6 +46,12 @@ typedef struct {
    static fields with collective hyperslab reads. */
 PETSC_EXTERN PetscErrorCode SbGridCreate(MPI_Comm comm, const char *path, SbGrid **grid);
 PETSC_EXTERN PetscErrorCode SbGridDestroy(SbGrid **grid);
+/* Destroy the static fields that only the modules' set-up reads (elevation, channel, slope,
+   region, soil, flow_direction, flow_accumulation: 56 bytes per grid cell), leaving NULL handles;
+   mask, cell_area and landuse stay. For a run whose modules, output and checkpoint are set up and
+   which has no assessment after its time loop (run.c). A module that reads one of them during the
+   time loop must keep its own copy of what it needs (reservoir.c keeps its cells' elevations). */
+PETSC_EXTERN PetscErrorCode SbGridReleaseSetUpFields(SbGrid *grid);
 /* Collective. An ESRI ASCII raster on the mesh's grid (same ncols, nrows, corner and cell size) as
    a global vector on grid->da; `field` (e.g. "assessment.k_map") names it in errors. Every active
    cell must hold a finite value in [lo, hi] (no no-data); inactive cells get 0. Errors (missing

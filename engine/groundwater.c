@@ -18,7 +18,9 @@ struct _p_SbGroundwater {
   PetscBool     enabled;
   PetscReal     k_s;
   PetscInt     *group;  /* [xm*ym] store of each owned cell, -1 if inactive */
-  PetscReal    *share;  /* [xm*ym] bed area of the cell's channel (m²) if it receives its store's release, else 0 */
+  PetscInt      ntarget;   /* owned cells that receive their store's release, by increasing index */
+  PetscInt     *target_k;  /* [ntarget] their index in the owned block */
+  PetscReal    *share;     /* [ntarget] bed area of the cell's channel (m²) */
   PetscReal    *target_area_m2; /* [ngw] sum of share */
   PetscReal    *work, *inflow;  /* [ngw] */
   SbExactSum   *xsum;           /* [ngw] per-step recharge, summed exactly */
@@ -51,7 +53,7 @@ PetscErrorCode SbGroundwaterCreate(SbState *state, const SbScenario *sc, SbGroun
   gw->state   = state;
   gw->enabled = sc->gw_enabled;
   gw->k_s     = sc->gw_recession_s;
-  PetscCall(PetscMalloc2(n, &gw->group, n, &gw->share));
+  PetscCall(PetscMalloc1(n, &gw->group));
   PetscCall(VecGetArrayRead(g->region, &reg));
   PetscCall(VecGetArrayRead(g->mask, &mask));
   PetscCall(VecGetArrayRead(g->channel, &chan));
@@ -59,9 +61,8 @@ PetscErrorCode SbGroundwaterCreate(SbState *state, const SbScenario *sc, SbGroun
   PetscCall(VecGetArrayRead(g->cell_area, &area));
   /* Store index = region id; active cells without a region (id 0 or below) share store 0. */
   for (PetscInt k = 0; k < n; k++) {
-    gw->group[k]  = mask[k] != 0 ? PetscMax((PetscInt)reg[k], 0) : -1;
-    gw->share[k]  = 0;
-    ng            = PetscMax(ng, gw->group[k] + 1);
+    gw->group[k] = mask[k] != 0 ? PetscMax((PetscInt)reg[k], 0) : -1;
+    ng           = PetscMax(ng, gw->group[k] + 1);
   }
   PetscCallMPI(MPI_Allreduce(&ng, &nmax, 1, MPIU_INT, MPI_MAX, g->comm));
   ng = PetscMax(nmax, 1);
@@ -94,19 +95,32 @@ PetscErrorCode SbGroundwaterCreate(SbState *state, const SbScenario *sc, SbGroun
   }
   PetscCallMPI(MPI_Allreduce(bidx, gbidx, (int)ng, MPIU_INT, MPI_MIN, g->comm));
   PetscCall(PetscArrayzero(xs, 2 * ng));
-  for (PetscInt k = 0; k < n; k++) {
-    const PetscInt r = gw->group[k], gi = (g->ys + k / g->xm) * g->nx + g->xs + k % g->xm;
+  /* The cells that receive a release (channel cells, or a store's outlet cell), counted, then kept. */
+  for (PetscInt pass = 0; pass < 2; pass++) {
+    gw->ntarget = 0;
+    for (PetscInt k = 0; k < n; k++) {
+      const PetscInt r = gw->group[k], gi = (g->ys + k / g->xm) * g->nx + g->xs + k % g->xm;
+      PetscReal      share = 0;
 
-    if (r < 0) continue;
-    const PetscReal cell_m = PetscSqrtReal(area[k]);
+      if (r < 0) continue;
+      const PetscReal cell_m = PetscSqrtReal(area[k]);
 
-    if (sum[ng + r] > 0 && chan[k] != 0) {
-      /* channel.c: w = a A^b (A in km²), whole-cell channels as wide as the cell */
-      const PetscReal w = sc->channel_width_coef * PetscPowReal(PetscMax(acc[k], 0.0) / 1e6, sc->channel_width_exp);
+      if (sum[ng + r] > 0 && chan[k] != 0) {
+        /* channel.c: w = a A^b (A in km²), whole-cell channels as wide as the cell */
+        const PetscReal w = sc->channel_width_coef * PetscPowReal(PetscMax(acc[k], 0.0) / 1e6, sc->channel_width_exp);
 
-      gw->share[k] = (sc->channel_subgrid && w < cell_m ? w : cell_m) * cell_m;
-    } else if (sum[ng + r] == 0 && gi == gbidx[r]) gw->share[k] = area[k];
-    SbExactSumAdd(&xs[r], gw->share[k]);
+        share = (sc->channel_subgrid && w < cell_m ? w : cell_m) * cell_m;
+      } else if (sum[ng + r] == 0 && gi == gbidx[r]) share = area[k];
+      if (pass == 0) SbExactSumAdd(&xs[r], share);
+      if (share > 0) {
+        if (pass == 1) {
+          gw->target_k[gw->ntarget] = k;
+          gw->share[gw->ntarget]    = share;
+        }
+        gw->ntarget++;
+      }
+    }
+    if (pass == 0) PetscCall(PetscMalloc2(gw->ntarget + 1, &gw->target_k, gw->ntarget + 1, &gw->share));
   }
   PetscCall(SbExactSumReduce(g->comm, ng, xs, gw->target_area_m2));
   PetscCall(PetscFree(xs));
@@ -151,13 +165,13 @@ PetscErrorCode SbGroundwaterStep(SbGroundwater gw, PetscReal dt)
     gw->work[r]  = gw->target_area_m2[r] > 0 ? rel / gw->target_area_m2[r] : 0.0;
   }
   PetscCall(VecGetArray(st->X, (PetscScalar **)&x));
-  for (PetscInt k = 0; k < g->xm * g->ym; k++)
-    if (gw->share[k] > 0) {
-      const PetscReal d = gw->work[gw->group[k]] * gw->share[k] / area[k];
+  for (PetscInt c = 0; c < gw->ntarget; c++) {
+    const PetscInt  k = gw->target_k[c];
+    const PetscReal d = gw->work[gw->group[k]] * gw->share[c] / area[k];
 
-      x[k].h += d;
-      added += d * area[k];
-    }
+    x[k].h += d;
+    added += d * area[k];
+  }
   PetscCall(VecRestoreArray(st->X, (PetscScalar **)&x));
   PetscCall(VecRestoreArrayRead(g->cell_area, &area));
   st->budget.baseflow_m3 += added;
@@ -169,7 +183,8 @@ PetscErrorCode SbGroundwaterDestroy(SbGroundwater *gw)
 {
   PetscFunctionBeginUser;
   if (!*gw) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(PetscFree2((*gw)->group, (*gw)->share));
+  PetscCall(PetscFree((*gw)->group));
+  PetscCall(PetscFree2((*gw)->target_k, (*gw)->share));
   PetscCall(PetscFree3((*gw)->target_area_m2, (*gw)->work, (*gw)->inflow));
   PetscCall(PetscFree((*gw)->xsum));
   PetscCall(PetscFree(*gw));

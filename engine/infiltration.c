@@ -18,13 +18,26 @@
 #include "meshdata.h"
 #include <petscdmda.h>
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
 /* Parameters by texture: Rawls, Brakensiek & Miller (1983), J. Hydraul. Eng. 109(1):62-70,
    Table 4 (as in Chow, Maidment & Mays 1988, Table 4.3.1), in hydro_tables.c. */
+/* What changes in a cell during a run: the event state of SbGreenAmptCell. */
+typedef struct {
+  PetscReal F, Fu, T, imd;
+} SbGreenAmptEvent;
+
+/* Cells of equal parameters (soil texture, conductivity factor, water held in the channel) share
+   one parameter set: the sets are few (the soils times the treatment measures' factors, and the
+   channel cells), so a cell keeps an index and its event state, 36 instead of 88 bytes. */
 struct _p_SbInfiltration {
-  SbState         *state; /* not owned */
-  SbGreenAmptCell *cell;  /* [xm*ym]; ks = 0 where no infiltration */
-  PetscLogEvent    ev;
+  SbState          *state; /* not owned */
+  PetscInt          nsets;
+  SbGreenAmptCell  *set;      /* [nsets] parameters (ks, psi, imd_max, lu, kr, tr, h_channel) and the initial event; set 0: no infiltration (ks = 0) */
+  uint32_t         *cell_set; /* [xm*ym] index in set */
+  SbGreenAmptEvent *event;    /* [xm*ym] */
+  PetscLogEvent     ev;
 };
 
 PetscErrorCode SbGreenAmptParameters(PetscInt soil, PetscReal *ks_m_s, PetscReal *psi_m, PetscReal *theta_e, PetscReal *porosity)
@@ -143,46 +156,129 @@ PetscErrorCode SbGreenAmptCellInit(PetscReal ks, PetscReal psi, PetscReal imd_ma
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode SbGreenAmptCellStep(SbGreenAmptCell *c, PetscReal h, PetscReal dt, PetscReal *dF)
+/* SbGreenAmptCellStep on the parameters of p and the event state e. */
+static inline PetscErrorCode GreenAmptStep(const SbGreenAmptCell *p, SbGreenAmptEvent *e, PetscReal h, PetscReal dt, PetscReal *dF)
 {
-  const PetscReal fumax = c->imd_max * c->lu;
+  const PetscReal fumax = p->imd_max * p->lu;
 
   PetscFunctionBeginUser;
   *dF = 0;
-  if (c->ks <= 0 || dt <= 0) PetscFunctionReturn(PETSC_SUCCESS);
-  c->T -= dt;
+  if (p->ks <= 0 || dt <= 0) PetscFunctionReturn(PETSC_SUCCESS);
+  e->T -= dt;
   if (h <= 0) {
     /* Recovery: the upper zone drains at k_r F_umax; F falls with it (not below 0). */
-    if (c->Fu > 0) {
-      const PetscReal d = c->kr * fumax * dt;
+    if (e->Fu > 0) {
+      const PetscReal d = p->kr * fumax * dt;
 
-      c->F  = PetscMax(c->F - d, 0.0);
-      c->Fu = c->Fu - d;
-      if (c->Fu <= 0) {
-        c->Fu  = 0;
-        c->F   = 0;
-        c->imd = c->imd_max;
-      } else if (c->T <= 0) {
-        c->imd = (fumax - c->Fu) / c->lu;
-        c->F   = 0;
+      e->F  = PetscMax(e->F - d, 0.0);
+      e->Fu = e->Fu - d;
+      if (e->Fu <= 0) {
+        e->Fu  = 0;
+        e->F   = 0;
+        e->imd = p->imd_max;
+      } else if (e->T <= 0) {
+        e->imd = (fumax - e->Fu) / p->lu;
+        e->F   = 0;
       }
     }
     PetscFunctionReturn(PETSC_SUCCESS);
   }
-  if (h / dt > c->ks) c->T = c->tr; /* supply above Ks: the event goes on */
-  else if (c->T <= 0) {             /* light supply after a dry spell: a new event */
-    c->imd = (fumax - c->Fu) / c->lu;
-    c->F   = 0;
+  if (h / dt > p->ks) e->T = p->tr; /* supply above Ks: the event goes on */
+  else if (e->T <= 0) {             /* light supply after a dry spell: a new event */
+    e->imd = (fumax - e->Fu) / p->lu;
+    e->F   = 0;
   }
   /* Supply-limited without Newton steps: if even at F + h the capacity Ks (1 + S/(F + h)) passes
      h over the step, the capacity exceeds the supply throughout and all of h infiltrates. */
-  if (h <= c->ks * dt * (1.0 + c->psi * c->imd / (c->F + h))) *dF = h;
+  if (h <= p->ks * dt * (1.0 + p->psi * e->imd / (e->F + h))) *dF = h;
   else {
-    PetscCall(SbGreenAmptIncrement(c->F, c->ks, c->psi * c->imd, dt, dF));
+    PetscCall(SbGreenAmptIncrement(e->F, p->ks, p->psi * e->imd, dt, dF));
     *dF = PetscMin(*dF, h);
   }
-  c->F += *dF;
-  c->Fu = PetscMin(c->Fu + *dF, fumax);
+  e->F += *dF;
+  e->Fu = PetscMin(e->Fu + *dF, fumax);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbGreenAmptCellStep(SbGreenAmptCell *c, PetscReal h, PetscReal dt, PetscReal *dF)
+{
+  SbGreenAmptEvent e = {c->F, c->Fu, c->T, c->imd};
+
+  PetscFunctionBeginUser;
+  PetscCall(GreenAmptStep(c, &e, h, dt, dF));
+  c->F   = e.F;
+  c->Fu  = e.Fu;
+  c->T   = e.T;
+  c->imd = e.imd;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The bits of a real: parameter sets are compared and hashed exactly. */
+static inline uint64_t Bits(PetscReal v)
+{
+  uint64_t b;
+
+  memcpy(&b, &v, sizeof(b));
+  return b;
+}
+
+/* Whether two cells have the same parameters (lu, kr and tr follow from ks). */
+static inline PetscBool SameSet(const SbGreenAmptCell *a, const SbGreenAmptCell *b)
+{
+  return (PetscBool)(Bits(a->ks) == Bits(b->ks) && Bits(a->psi) == Bits(b->psi) && Bits(a->imd_max) == Bits(b->imd_max) && Bits(a->h_channel) == Bits(b->h_channel));
+}
+
+static inline uint64_t HashSet(const SbGreenAmptCell *c)
+{
+  const uint64_t v[4] = {Bits(c->ks), Bits(c->psi), Bits(c->imd_max), Bits(c->h_channel)};
+  uint64_t       h    = 0;
+
+  for (int q = 0; q < 4; q++) {
+    h = (h ^ v[q]) * 0x9e3779b97f4a7c15ULL; /* Fibonacci hashing (Knuth, TAOCP 3, 6.4) */
+    h ^= h >> 29;
+  }
+  return h;
+}
+
+/* The index of c's parameter set in f->set, added if new. slot: an open-addressing table of
+   *nslot (a power of two, at least twice the sets) indices into f->set, -1 where empty. */
+static PetscErrorCode FindSet(SbInfiltration f, const SbGreenAmptCell *c, PetscInt *cap, PetscInt **slot, PetscInt *nslot, uint32_t *index)
+{
+  PetscInt q;
+
+  PetscFunctionBeginUser;
+  for (q = (PetscInt)(HashSet(c) & (uint64_t)(*nslot - 1)); (*slot)[q] >= 0; q = (q + 1) & (*nslot - 1))
+    if (SameSet(&f->set[(*slot)[q]], c)) {
+      *index = (uint32_t)(*slot)[q];
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
+  if (f->nsets == *cap) {
+    SbGreenAmptCell *grown;
+
+    PetscCall(PetscMalloc1(2 * *cap, &grown));
+    PetscCall(PetscArraycpy(grown, f->set, f->nsets));
+    PetscCall(PetscFree(f->set));
+    f->set = grown;
+    *cap *= 2;
+  }
+  f->set[f->nsets] = *c;
+  (*slot)[q]       = f->nsets;
+  *index           = (uint32_t)f->nsets++;
+  if (2 * f->nsets > *nslot) {
+    PetscInt *wider, n2 = 2 * *nslot;
+
+    PetscCall(PetscMalloc1(n2, &wider));
+    for (PetscInt r = 0; r < n2; r++) wider[r] = -1;
+    for (PetscInt e = 0; e < f->nsets; e++) {
+      PetscInt r = (PetscInt)(HashSet(&f->set[e]) & (uint64_t)(n2 - 1));
+
+      while (wider[r] >= 0) r = (r + 1) & (n2 - 1);
+      wider[r] = e;
+    }
+    PetscCall(PetscFree(*slot));
+    *slot  = wider;
+    *nslot = n2;
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -191,24 +287,33 @@ PetscErrorCode SbInfiltrationCreate(SbState *state, const SbScenario *sc, SbInfi
   SbInfiltration     f;
   SbGrid            *g = state->grid;
   const PetscScalar *soil, *mask, *chan, *acc, *area, *ksf = NULL;
+  PetscInt           cap = 64, nslot = 256, *slot;
 
   PetscFunctionBeginUser;
-  PetscCall(PetscNew(&f));
-  f->state = state;
-  PetscCall(PetscCalloc1(g->xm * g->ym, &f->cell));
   PetscCall(VecGetArrayRead(g->soil, &soil));
   PetscCall(VecGetArrayRead(g->mask, &mask));
+  for (PetscInt k = 0; k < g->xm * g->ym; k++)
+    PetscCheck(!SbInfiltrates(sc, mask[k], soil[k]) || (soil[k] >= 1 && soil[k] < SB_SOIL_COUNT), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /soil: class %g at an active cell, expected 1 to %d", g->path, (double)soil[k], SB_SOIL_COUNT - 1);
+  PetscCall(PetscNew(&f));
+  f->state = state;
+  PetscCall(PetscCalloc1(cap, &f->set)); /* set 0: no infiltration */
+  f->nsets = 1;
+  PetscCall(PetscMalloc1(nslot, &slot));
+  for (PetscInt q = 0; q < nslot; q++) slot[q] = -1;
+  PetscCall(PetscMalloc2(g->xm * g->ym + 1, &f->cell_set, g->xm * g->ym + 1, &f->event));
   PetscCall(VecGetArrayRead(g->channel, &chan));
   PetscCall(VecGetArrayRead(g->flow_accumulation, &acc));
   PetscCall(VecGetArrayRead(g->cell_area, &area));
   if (state->ks_factor) PetscCall(VecGetArrayRead(state->ks_factor, &ksf));
   for (PetscInt k = 0; k < g->xm * g->ym; k++) {
-    PetscReal kk = 0, psi = 0, te = 0, por = 0;
+    PetscReal       kk = 0, psi = 0, te = 0, por = 0;
+    SbGreenAmptCell c;
 
+    f->cell_set[k] = 0;
+    f->event[k].F = f->event[k].Fu = f->event[k].T = f->event[k].imd = 0;
     if (!SbInfiltrates(sc, mask[k], soil[k])) continue;
-    PetscCheck(soil[k] >= 1 && soil[k] < SB_SOIL_COUNT, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /soil: class %g at an active cell, expected 1 to %d", g->path, (double)soil[k], SB_SOIL_COUNT - 1);
     PetscCall(SbGreenAmptParameters((PetscInt)soil[k], &kk, &psi, &te, &por));
-    PetscCall(SbGreenAmptCellInit(sc->ks_factor * (ksf ? ksf[k] : 1.0) * kk, psi, (1.0 - sc->initial_saturation) * te, &f->cell[k]));
+    PetscCall(SbGreenAmptCellInit(sc->ks_factor * (ksf ? ksf[k] : 1.0) * kk, psi, (1.0 - sc->initial_saturation) * te, &c));
     /* Where groundwater discharges into the channels, their beds are gaining (the water table's
        outcrop) and do not infiltrate: the water the routing holds in a channel cell's sub-grid
        channel, up to its bankfull volume d w / sqrt(A) (routing.c, channel.c: w = a A^b,
@@ -217,8 +322,13 @@ PetscErrorCode SbInfiltrationCreate(SbState *state, const SbScenario *sc, SbInfi
       const PetscReal A = PetscMax(acc[k], 0.0) / 1e6, cell_m = PetscSqrtReal(area[k]);
       const PetscReal w = sc->channel_width_coef * PetscPowReal(A, sc->channel_width_exp), d = sc->channel_depth_coef * PetscPowReal(A, sc->channel_depth_exp);
 
-      f->cell[k].h_channel = (sc->channel_subgrid && w < cell_m) ? d * w / cell_m : PETSC_MAX_REAL;
+      c.h_channel = (sc->channel_subgrid && w < cell_m) ? d * w / cell_m : PETSC_MAX_REAL;
     }
+    PetscCall(FindSet(f, &c, &cap, &slot, &nslot, &f->cell_set[k]));
+    f->event[k].F   = c.F;
+    f->event[k].Fu  = c.Fu;
+    f->event[k].T   = c.T;
+    f->event[k].imd = c.imd;
   }
   if (state->ks_factor) PetscCall(VecRestoreArrayRead(state->ks_factor, &ksf));
   PetscCall(VecRestoreArrayRead(g->cell_area, &area));
@@ -226,6 +336,8 @@ PetscErrorCode SbInfiltrationCreate(SbState *state, const SbScenario *sc, SbInfi
   PetscCall(VecRestoreArrayRead(g->channel, &chan));
   PetscCall(VecRestoreArrayRead(g->mask, &mask));
   PetscCall(VecRestoreArrayRead(g->soil, &soil));
+  PetscCall(PetscFree(slot));
+  PetscCall(PetscInfo(NULL, "infiltration: %" PetscInt_FMT " parameter sets for %" PetscInt_FMT " cells\n", f->nsets, g->xm * g->ym));
   PetscCall(PetscLogEventRegister("SbInfiltration", DM_CLASSID, &f->ev));
   *inf = f;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -247,11 +359,11 @@ PetscErrorCode SbInfiltrationStep(SbInfiltration f, PetscReal dt)
   PetscCall(VecGetArray(st->soil_water, &w));
   PetscCall(VecGetArrayRead(g->cell_area, &area));
   for (PetscInt k = 0; k < g->xm * g->ym; k++) {
-    SbGreenAmptCell *c = &f->cell[k];
-    PetscReal        dF;
+    const SbGreenAmptCell *c = &f->set[f->cell_set[k]];
+    PetscReal              dF;
 
     if (c->ks <= 0) continue; /* impervious: no work */
-    PetscCall(SbGreenAmptCellStep(c, x[k].h > c->h_channel ? x[k].h - c->h_channel : 0.0, dt, &dF));
+    PetscCall(GreenAmptStep(c, &f->event[k], x[k].h > c->h_channel ? x[k].h - c->h_channel : 0.0, dt, &dF));
     x[k].h -= dF;
     F[k] += dF;
     w[k] += dF;
@@ -270,7 +382,8 @@ PetscErrorCode SbInfiltrationDestroy(SbInfiltration *inf)
 {
   PetscFunctionBeginUser;
   if (!*inf) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(PetscFree((*inf)->cell));
+  PetscCall(PetscFree((*inf)->set));
+  PetscCall(PetscFree2((*inf)->cell_set, (*inf)->event));
   PetscCall(PetscFree(*inf));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -278,7 +391,7 @@ PetscErrorCode SbInfiltrationDestroy(SbInfiltration *inf)
 /* The event state of every cell as four natural-ordering fields (any rank count reads them). */
 static const char *GaField[4] = {"event_infiltration_m", "upper_zone_m", "time_to_event_end_s", "moisture_deficit"};
 
-static PetscReal *GaMember(SbGreenAmptCell *c, int f)
+static PetscReal *GaMember(SbGreenAmptEvent *c, int f)
 {
   return f == 0 ? &c->F : f == 1 ? &c->Fu : f == 2 ? &c->T : &c->imd;
 }
@@ -294,7 +407,7 @@ static PetscErrorCode CheckpointWrite_GA(void *ctx, hid_t group)
   PetscCall(DMCreateGlobalVector(g->da, &v));
   for (int f = 0; f < 4; f++) {
     PetscCall(VecGetArray(v, &a));
-    for (PetscInt k = 0; k < g->xm * g->ym; k++) a[k] = *GaMember(&inf->cell[k], f);
+    for (PetscInt k = 0; k < g->xm * g->ym; k++) a[k] = *GaMember(&inf->event[k], f);
     PetscCall(VecRestoreArray(v, &a));
     PetscCall(SbCheckpointWriteField(g, group, GaField[f], v, PETSC_FALSE));
   }
@@ -314,7 +427,7 @@ static PetscErrorCode CheckpointRead_GA(void *ctx, hid_t group, const char *file
   for (int f = 0; f < 4; f++) {
     PetscCall(SbCheckpointReadField(g, group, file, GaField[f], v));
     PetscCall(VecGetArray(v, &a));
-    for (PetscInt k = 0; k < g->xm * g->ym; k++) *GaMember(&inf->cell[k], f) = a[k];
+    for (PetscInt k = 0; k < g->xm * g->ym; k++) *GaMember(&inf->event[k], f) = a[k];
     PetscCall(VecRestoreArray(v, &a));
   }
   PetscCall(VecDestroy(&v));

@@ -8,12 +8,16 @@
 #include "interception.h"
 #include "hydro_tables.h"
 #include "evapotranspiration.h"
+#include <stdint.h>
 
+/* A cell's capacity is its land use's on the day, times the measures' factor where there are
+   measures: cells keep their class (a byte), not a capacity. */
 struct _p_SbInterception {
   SbState          *state; /* not owned */
   const SbScenario *sc;    /* not owned */
-  Vec               capacity; /* m, per cell, of day `doy` */
-  PetscInt          doy;      /* day of year of the capacities (0: none yet) */
+  uint8_t          *cls;   /* [xm*ym] land-use class of each active cell; SB_LU_COUNT: none (no canopy) */
+  PetscReal         by_class[SB_LU_COUNT]; /* capacity by class on day `doy`, m */
+  PetscInt          doy;   /* day of year of the capacities (0: none yet) */
   PetscLogEvent     ev;
 };
 
@@ -30,11 +34,6 @@ PetscErrorCode SbCanopyStep(PetscReal cap, PetscReal rain, PetscReal pet, PetscR
 /* Capacities of every owned active cell on day of year doy. */
 static PetscErrorCode SetCapacities(SbInterception ic, PetscInt doy)
 {
-  SbGrid            *g = ic->state->grid;
-  const PetscScalar *lu, *mask, *icf = NULL;
-  PetscScalar       *cap;
-  PetscReal          by_class[SB_LU_COUNT];
-
   PetscFunctionBeginUser;
   for (PetscInt c = 0; c < SB_LU_COUNT; c++) {
     SbLandUseProperties p;
@@ -42,35 +41,33 @@ static PetscErrorCode SetCapacities(SbInterception ic, PetscInt doy)
 
     PetscCall(SbLandUsePropertiesGet(c, &p));
     PetscCall(SbLeafAreaIndex(&p, doy, &lai));
-    PetscCall(SbCanopyCapacity(lai, &by_class[c]));
-    if (!ic->sc->interception_enabled) by_class[c] = 0;
+    PetscCall(SbCanopyCapacity(lai, &ic->by_class[c]));
+    if (!ic->sc->interception_enabled) ic->by_class[c] = 0;
   }
-  PetscCall(VecGetArrayRead(g->landuse, &lu));
-  PetscCall(VecGetArrayRead(g->mask, &mask));
-  PetscCall(VecGetArray(ic->capacity, &cap));
-  if (ic->state->interception_factor) PetscCall(VecGetArrayRead(ic->state->interception_factor, &icf));
-  for (PetscInt k = 0; k < g->xm * g->ym; k++) {
-    const PetscInt c = (PetscInt)lu[k];
-
-    cap[k] = (mask[k] != 0 && c >= 0 && c < SB_LU_COUNT) ? by_class[c] * (icf ? icf[k] : 1.0) : 0.0;
-  }
-  if (ic->state->interception_factor) PetscCall(VecRestoreArrayRead(ic->state->interception_factor, &icf));
-  PetscCall(VecRestoreArray(ic->capacity, &cap));
-  PetscCall(VecRestoreArrayRead(g->mask, &mask));
-  PetscCall(VecRestoreArrayRead(g->landuse, &lu));
   ic->doy = doy;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode SbInterceptionCreate(SbState *state, const SbScenario *sc, SbInterception *ic)
 {
-  SbInterception c;
+  SbInterception     c;
+  SbGrid            *g = state->grid;
+  const PetscScalar *lu, *mask;
 
   PetscFunctionBeginUser;
   PetscCall(PetscNew(&c));
   c->state = state;
   c->sc    = sc;
-  PetscCall(DMCreateGlobalVector(state->grid->da, &c->capacity));
+  PetscCall(PetscMalloc1(g->xm * g->ym + 1, &c->cls));
+  PetscCall(VecGetArrayRead(g->landuse, &lu));
+  PetscCall(VecGetArrayRead(g->mask, &mask));
+  for (PetscInt k = 0; k < g->xm * g->ym; k++) {
+    const PetscInt lc = (PetscInt)lu[k];
+
+    c->cls[k] = (uint8_t)((mask[k] != 0 && lc >= 0 && lc < SB_LU_COUNT) ? lc : SB_LU_COUNT);
+  }
+  PetscCall(VecRestoreArrayRead(g->mask, &mask));
+  PetscCall(VecRestoreArrayRead(g->landuse, &lu));
   PetscCall(PetscLogEventRegister("SbInterception", DM_CLASSID, &c->ev));
   *ic = c;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -82,7 +79,7 @@ PetscErrorCode SbInterceptionStep(SbInterception ic, PetscReal t_s, PetscReal ra
   SbState           *st = ic->state;
   SbGrid            *g  = st->grid;
   SbCell            *x;
-  const PetscScalar *cap, *mask, *area;
+  const PetscScalar *mask, *area, *icf = NULL;
   PetscScalar       *C, *demand;
   const PetscReal    rain = rain_m_s * dt, pet = pet_m_s * dt;
   PetscReal          caught_v = 0, evap_v = 0;
@@ -95,17 +92,18 @@ PetscErrorCode SbInterceptionStep(SbInterception ic, PetscReal t_s, PetscReal ra
   PetscCall(VecGetArray(st->X, (PetscScalar **)&x));
   PetscCall(VecGetArray(st->canopy, &C));
   PetscCall(VecGetArray(st->et_demand, &demand));
-  PetscCall(VecGetArrayRead(ic->capacity, &cap));
+  if (st->interception_factor) PetscCall(VecGetArrayRead(st->interception_factor, &icf));
   PetscCall(VecGetArrayRead(g->mask, &mask));
   PetscCall(VecGetArrayRead(g->cell_area, &area));
   if (rain_field) PetscCall(VecGetArrayRead(rain_field, &rf));
   for (PetscInt k = 0; k < g->xm * g->ym; k++) {
-    PetscReal caught, evap;
+    PetscReal caught, evap, cap;
 
     if (mask[k] == 0) continue;
+    cap = ic->cls[k] < SB_LU_COUNT ? ic->by_class[ic->cls[k]] * (icf ? icf[k] : 1.0) : 0.0;
     /* The step's rain is already on the ground (forcing.c): the canopy takes its share back, never
        more than the surface holds. */
-    PetscCall(SbCanopyStep(cap[k], PetscMin(rf ? rf[k] * dt : rain, x[k].h), pet, &C[k], &caught, &evap));
+    PetscCall(SbCanopyStep(cap, PetscMin(rf ? rf[k] * dt : rain, x[k].h), pet, &C[k], &caught, &evap));
     x[k].h -= caught;
     demand[k] = pet - evap;
     caught_v += caught * area[k];
@@ -114,7 +112,7 @@ PetscErrorCode SbInterceptionStep(SbInterception ic, PetscReal t_s, PetscReal ra
   if (rain_field) PetscCall(VecRestoreArrayRead(rain_field, &rf));
   PetscCall(VecRestoreArrayRead(g->cell_area, &area));
   PetscCall(VecRestoreArrayRead(g->mask, &mask));
-  PetscCall(VecRestoreArrayRead(ic->capacity, &cap));
+  if (st->interception_factor) PetscCall(VecRestoreArrayRead(st->interception_factor, &icf));
   PetscCall(VecRestoreArray(st->et_demand, &demand));
   PetscCall(VecRestoreArray(st->canopy, &C));
   PetscCall(VecRestoreArray(st->X, (PetscScalar **)&x));
@@ -128,7 +126,7 @@ PetscErrorCode SbInterceptionDestroy(SbInterception *ic)
 {
   PetscFunctionBeginUser;
   if (!*ic) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(VecDestroy(&(*ic)->capacity));
+  PetscCall(PetscFree((*ic)->cls));
   PetscCall(PetscFree(*ic));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

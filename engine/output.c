@@ -235,7 +235,6 @@ static PetscErrorCode Finish(SbOutput o, SbState *s, const SbWaterBudget *b, con
   hid_t       grp, sub;
   PetscMPIInt rank, size;
   PetscInt    nrec = o->nrec;
-  Vec         depth;
   char        buf[PETSC_MAX_PATH_LEN], when[64];
   char       *opts;
   time_t      now = time(NULL);
@@ -294,11 +293,11 @@ static PetscErrorCode Finish(SbOutput o, SbState *s, const SbWaterBudget *b, con
 
   for (PetscInt h = 0; h < o->nhooks; h++) PetscCall((*o->hook[h])(o->hook_ctx[h], o->file));
 
-  PetscCall(DMCreateGlobalVector(g->da, &depth));
-  PetscCall(VecStrideGather(s->X, 0, depth, INSERT_VALUES));
-  PetscCall(SbMapsWrite2D(o->maps, "maps", "depth_final", depth, "m", "water depth at the end of the run", NULL));
+  /* The final depth in the slices' work vector: a vector of its own made the end of a run its
+     peak of memory. */
+  PetscCall(VecStrideGather(s->X, 0, o->work, INSERT_VALUES));
+  PetscCall(SbMapsWrite2D(o->maps, "maps", "depth_final", o->work, "m", "water depth at the end of the run", NULL));
   PetscCall(SbMapsWrite2D(o->maps, "maps", "depth_max", s->hmax, "m", "maximum water depth during the run", NULL));
-  PetscCall(VecDestroy(&depth));
 
   SbCallHDF5(grp = H5Gcreate2(o->file, "provenance", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   PetscCall(SbH5WriteAttrString(grp, "scenario", p->scenario_text ? p->scenario_text : ""));

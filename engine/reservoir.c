@@ -30,6 +30,7 @@ struct _p_SbReservoir {
   SbReservoirParams p;
   PetscInt          nlocal;    /* pool cells owned here */
   PetscInt         *k;         /* their index in the owned block */
+  PetscReal        *z;         /* their elevation, m (the grid's elevation is set-up only) */
   PetscInt          n;         /* pool cells in all */
   PetscReal        *zr;        /* [n] sorted pool elevations relative to the level */
   PetscReal        *cumA;      /* [n+1] sum of areas of cells below */
@@ -352,7 +353,7 @@ PetscErrorCode SbReservoirCreate(SbGrid *g, const SbReservoirParams *p, Vec flag
   PetscCallMPI(MPI_Comm_rank(g->comm, &r->rank));
   PetscCall(VecGetArray(label, &l));
   for (PetscInt k = 0; k < g->xm * g->ym; k++) r->nlocal += (l[k] == pool);
-  PetscCall(PetscMalloc1(r->nlocal + 1, &r->k));
+  PetscCall(PetscMalloc2(r->nlocal + 1, &r->k, r->nlocal + 1, &r->z));
   PetscCall(PetscMalloc1(r->nlocal + 1, &cells));
   PetscCall(VecGetArray(flags, &fl));
   PetscCall(VecGetArrayRead(g->elevation, &z));
@@ -366,6 +367,7 @@ PetscErrorCode SbReservoirCreate(SbGrid *g, const SbReservoirParams *p, Vec flag
       cells[r->nlocal].z    = z[k];
       cells[r->nlocal].area = area[k];
       cells[r->nlocal].gidx = (PetscReal)(j * g->nx + i);
+      r->z[r->nlocal]       = z[k];
       r->k[r->nlocal++]     = k;
     }
   PetscCall(VecRestoreArrayRead(g->cell_area, &area));
@@ -385,7 +387,7 @@ PetscErrorCode SbReservoirDestroy(SbReservoir *res)
 {
   PetscFunctionBeginUser;
   if (!*res) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(PetscFree((*res)->k));
+  PetscCall(PetscFree2((*res)->k, (*res)->z));
   PetscCall(PetscFree3((*res)->zr, (*res)->cumA, (*res)->cumAZ));
   PetscCall(PetscFree(*res));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -393,14 +395,11 @@ PetscErrorCode SbReservoirDestroy(SbReservoir *res)
 
 PetscErrorCode SbReservoirFill(SbReservoir r, SbState *s)
 {
-  SbCell            *x;
-  const PetscScalar *z;
+  SbCell *x;
 
   PetscFunctionBeginUser;
   PetscCall(VecGetArray(s->X, (PetscScalar **)&x));
-  PetscCall(VecGetArrayRead(r->grid->elevation, &z));
-  for (PetscInt c = 0; c < r->nlocal; c++) x[r->k[c]].h = PetscMax(r->p.level_m - z[r->k[c]], 0.0);
-  PetscCall(VecRestoreArrayRead(r->grid->elevation, &z));
+  for (PetscInt c = 0; c < r->nlocal; c++) x[r->k[c]].h = PetscMax(r->p.level_m - r->z[c], 0.0);
   PetscCall(VecRestoreArray(s->X, (PetscScalar **)&x));
   r->stage = r->p.level_m;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -415,12 +414,11 @@ static PetscReal Weir(const struct _p_SbReservoir *r, PetscReal s)
 PetscErrorCode SbReservoirStep(SbReservoir r, SbState *s, PetscReal dt, PetscReal *outflow_m3)
 {
   SbCell            *x;
-  const PetscScalar *z, *area;
+  const PetscScalar *area;
   PetscReal          v = 0, vnew, release, stage;
 
   PetscFunctionBeginUser;
   PetscCall(VecGetArray(s->X, (PetscScalar **)&x));
-  PetscCall(VecGetArrayRead(r->grid->elevation, &z));
   PetscCall(VecGetArrayRead(r->grid->cell_area, &area));
   for (PetscInt c = 0; c < r->nlocal; c++) v += x[r->k[c]].h * area[r->k[c]];
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPIU_REAL, MPI_SUM, r->grid->comm));
@@ -442,11 +440,10 @@ PetscErrorCode SbReservoirStep(SbReservoir r, SbState *s, PetscReal dt, PetscRea
   }
   release = v - vnew;
   stage   = Stage(r, vnew);
-  for (PetscInt c = 0; c < r->nlocal; c++) x[r->k[c]].h = PetscMax(stage - (z[r->k[c]] - r->p.level_m), 0.0);
+  for (PetscInt c = 0; c < r->nlocal; c++) x[r->k[c]].h = PetscMax(stage - (r->z[c] - r->p.level_m), 0.0);
   if (r->target_k >= 0) x[r->target_k].h += release / area[r->target_k];
   if (r->off_grid && r->rank == 0) *outflow_m3 += release;
   PetscCall(VecRestoreArrayRead(r->grid->cell_area, &area));
-  PetscCall(VecRestoreArrayRead(r->grid->elevation, &z));
   PetscCall(VecRestoreArray(s->X, (PetscScalar **)&x));
   r->stage        = r->p.level_m + stage;
   r->release_m3_s = dt > 0 ? release / dt : 0.0;

@@ -66,7 +66,8 @@ PetscErrorCode SbRoutingSetType(SbRouting r, SbRoutingType type)
   PetscCheck(!r->setupcalled, PETSC_COMM_SELF, PETSC_ERR_ORDER, "routing: the scheme cannot change after SbRoutingSetUp");
   if (r->ops.destroy) PetscCall((*r->ops.destroy)(r));
   PetscCall(PetscMemzero(&r->ops, sizeof(r->ops)));
-  r->data = NULL;
+  r->data  = NULL;
+  r->local = NULL;
   PetscCall(PetscStrncpy(r->type, type, sizeof(r->type)));
   PetscCall((*create)(r));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -114,41 +115,48 @@ PetscErrorCode SbRoutingLocalCreate(SbRouting r, DM da, SbRoutingLocal *L)
   Vec                v;
   const PetscScalar *a;
   PetscInt           n;
-  Vec                src[6];
+  Vec               *src[6];
   PetscReal        **dst[6];
   PetscInt           nsrc = 5;
 
   PetscFunctionBeginUser;
   PetscCall(DMDAGetGhostCorners(da, &L->gxs, &L->gys, NULL, &L->gxm, &L->gym, NULL));
   n = L->gxm * L->gym;
-  PetscCall(PetscMalloc1(n, &L->flags));
-  PetscCall(PetscMalloc7(n, &L->z, n, &L->area, n, &L->d, n, &L->beta, n, &L->hb, n, &L->w, n, &L->nf));
   PetscCall(DMCreateLocalVector(da, &v));
-  src[0] = g->elevation;
-  dst[0] = &L->z;
-  src[1] = g->cell_area;
-  dst[1] = &L->area;
-  src[2] = r->chan_depth;
-  dst[2] = &L->d;
-  src[3] = r->chan_width;
-  dst[3] = &L->w;
-  src[4] = r->flags;
-  dst[4] = NULL;
+  /* The classes and the channel live on the scheme's ghosted block from here on (r->local): the
+     global vectors are read by the set-up alone and go as soon as they are copied, each array
+     allocated just before, so that the set-up never holds both copies of all of them. */
+  src[0] = &r->flags;
+  dst[0] = NULL;
+  src[1] = &r->chan_depth;
+  dst[1] = &L->d;
+  src[2] = &r->chan_width;
+  dst[2] = &L->w;
+  src[3] = &g->elevation;
+  dst[3] = &L->z;
+  src[4] = &g->cell_area;
+  dst[4] = &L->area;
+  L->nf  = NULL;
   if (r->state->manning_factor) {
-    src[5] = r->state->manning_factor;
+    src[5] = &r->state->manning_factor;
     dst[5] = &L->nf;
     nsrc   = 6;
-  } else
-    for (PetscInt k = 0; k < n; k++) L->nf[k] = 1.0;
+  }
   for (PetscInt f = 0; f < nsrc; f++) {
-    PetscCall(DMGlobalToLocal(da, src[f], INSERT_VALUES, v));
+    PetscCall(DMGlobalToLocal(da, *src[f], INSERT_VALUES, v));
     PetscCall(VecGetArrayRead(v, &a));
-    if (dst[f]) PetscCall(PetscArraycpy(*dst[f], a, n));
-    else
+    if (dst[f]) {
+      PetscCall(PetscMalloc1(n, dst[f]));
+      PetscCall(PetscArraycpy(*dst[f], a, n));
+    } else {
+      PetscCall(PetscMalloc1(n, &L->flags));
       for (PetscInt k = 0; k < n; k++) L->flags[k] = (uint8_t)a[k];
+    }
     PetscCall(VecRestoreArrayRead(v, &a));
+    if (f < 3) PetscCall(VecDestroy(src[f])); /* r->flags, r->chan_depth, r->chan_width */
   }
   PetscCall(VecDestroy(&v));
+  PetscCall(PetscMalloc2(n, &L->beta, n, &L->hb));
   /* Storage of the sub-grid channel: the channel's plan area is w sqrt(A) (its length taken as
      the cell's side), phi = sqrt(A) / w >= 1. */
   for (PetscInt k = 0; k < n; k++) {
@@ -172,7 +180,12 @@ PetscErrorCode SbRoutingLocalDestroy(SbRoutingLocal *L)
 {
   PetscFunctionBeginUser;
   PetscCall(PetscFree(L->flags));
-  PetscCall(PetscFree7(L->z, L->area, L->d, L->beta, L->hb, L->w, L->nf));
+  PetscCall(PetscFree(L->d));
+  PetscCall(PetscFree(L->w));
+  PetscCall(PetscFree(L->z));
+  PetscCall(PetscFree(L->area));
+  PetscCall(PetscFree2(L->beta, L->hb));
+  PetscCall(PetscFree(L->nf));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

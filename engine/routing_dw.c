@@ -56,7 +56,7 @@ static inline PetscReal SectionDk(const SbRoutingLocal *L, PetscInt ka, PetscInt
 {
   const PetscReal hf = eta_max - PetscMax(L->z[ka], L->z[kb]);
 
-  n_overland *= 0.5 * (L->nf[ka] + L->nf[kb]);
+  n_overland = SbFaceOverlandN(L, ka, kb, n_overland);
   if (!link) return hf > 0 ? 5.0 / 3.0 * PetscCbrtReal(hf * hf) / n_overland : 0.0;
   {
     const PetscReal hc = eta_max - PetscMax(L->z[ka] - L->d[ka], L->z[kb] - L->d[kb]);
@@ -404,6 +404,7 @@ static PetscErrorCode SetUp_DW(SbRouting r)
 
   PetscFunctionBeginUser;
   PetscCall(SbRoutingLocalCreate(r, dw->da, &dw->L));
+  r->local = &dw->L;
   n = dw->L.gxm * dw->L.gym;
   PetscCall(PetscCalloc2(n, &dw->QE, n, &dw->QS));
   PetscCall(PetscCalloc2(2 * n, &dw->dE, 2 * n, &dw->dS));

@@ -34,7 +34,7 @@ typedef struct {
   PetscReal *beta; /* phi - 1, phi = sqrt(area) / width: how much deeper water is in the channel than spread over the cell */
   PetscReal *hb;   /* cell-mean depth that fills the channel to its banks, d / phi, m */
   PetscReal *w;    /* channel width, m; 1e12 for channels as wide as the cell */
-  PetscReal *nf;   /* multiplier of the overland Manning's n (treatment measures, measures.c); 1 without */
+  PetscReal *nf;   /* multiplier of the overland Manning's n (treatment measures, measures.c); NULL without (1 everywhere) */
 } SbRoutingLocal;
 
 typedef struct {
@@ -54,6 +54,10 @@ struct _p_SbRouting {
   SbRoutingOps      ops;
   void             *data; /* the scheme's */
   PetscBool         setupcalled;
+  /* The scheme's static data on its ghosted block (set by its setup; not owned): modules that
+     follow the routing (sediment.c) read the cell classes and the sub-grid channel from it rather
+     than keeping copies. */
+  const SbRoutingLocal *local;
 
   /* Parameters copied from the scenario. */
   PetscReal theta, cfl, max_dt, depth_threshold, n_overland, n_channel;
@@ -64,7 +68,8 @@ struct _p_SbRouting {
   PetscInt  reservoir_rule;
   PetscReal weir_coef, weir_length;
 
-  /* Static fields, global vectors on grid->da. */
+  /* Static fields, global vectors on grid->da, for the set-up only: SbRoutingLocalCreate copies
+     them onto the scheme's ghosted block (local) and destroys them. */
   Vec       flags;      /* SB_CELL_* */
   Vec       chan_depth; /* bankfull depth d, m */
   Vec       chan_width; /* channel width, m */
@@ -95,7 +100,8 @@ struct _p_SbRouting {
 PETSC_INTERN PetscErrorCode SbRoutingCreate_LocalInertial(SbRouting);
 PETSC_INTERN PetscErrorCode SbRoutingCreate_DiffusiveWave(SbRouting);
 
-/* Copy the static fields onto the ghosted layout of da (dof 1, same ownership as grid->da). */
+/* Copy the static fields onto the ghosted layout of da (dof 1, same ownership as grid->da), then
+   destroy r->flags, r->chan_depth and r->chan_width (the set-up's only; each scheme calls this once). */
 PETSC_INTERN PetscErrorCode SbRoutingLocalCreate(SbRouting r, DM da, SbRoutingLocal *L);
 PETSC_INTERN PetscErrorCode SbRoutingLocalDestroy(SbRoutingLocal *L);
 /* A DMDA with the ownership of grid->da and the given dof, stencil type and width. */
@@ -123,6 +129,13 @@ static inline PetscReal SbFlowDepth(const SbRoutingLocal *L, PetscInt k, PetscRe
   return h + L->beta[k] * PetscMin(h, L->hb[k]);
 }
 
+/* The overland Manning's n of the face between ka and kb: n times the mean of the two cells'
+   multipliers (treatment measures), exactly n where no measure changes it. */
+static inline PetscReal SbFaceOverlandN(const SbRoutingLocal *L, PetscInt ka, PetscInt kb, PetscReal n_overland)
+{
+  return L->nf ? n_overland * (0.5 * (L->nf[ka] + L->nf[kb])) : n_overland;
+}
+
 /* Manning conveyance per unit face width, k = K / L_f (m²/s at unit slope), and flow area per
    unit face width, a = A / L_f (m), of a face with water surface eta_max = max(eta_a, eta_b)
    (the upstream one), so that a uniform flow carries q = k sqrt(S) (Manning 1891).
@@ -135,7 +148,7 @@ static inline PetscBool SbFaceSection(const SbRoutingLocal *L, PetscInt ka, Pets
 {
   const PetscReal hf = eta_max - PetscMax(L->z[ka], L->z[kb]);
 
-  n_overland *= 0.5 * (L->nf[ka] + L->nf[kb]); /* exactly n_overland where no measure changes it */
+  n_overland = SbFaceOverlandN(L, ka, kb, n_overland);
 
   if (!link) {
     if (hf <= 0) return PETSC_FALSE;

@@ -27,8 +27,8 @@
 #include "routing_impl.h"
 
 typedef struct {
-  DM             da1, da3; /* box stencil width 3: dof 1 (static data), dof 3 (state ghosts) */
-  Vec            Xl;
+  DM             da1, da3; /* box stencil width 3: dof 1 (static data, set-up only), dof 3 (state ghosts) */
+  Vec            Xl;       /* the state with ghosts 3 deep, on the state's ghost buffer (SbStateGetGhostBuffer) */
   SbRoutingLocal L;
   PetscReal     *qe, *qs, *f; /* per local index: new unit discharge of the east and south face; limiter factor */
   /* Outlets in the block of owned cells and one ring: local index (sorted), width, sqrt slope, discharge */
@@ -54,13 +54,11 @@ static PetscErrorCode SetUp_LI(SbRouting r)
   PetscCallMPI(MPI_Allreduce(sy, sy + 1, 1, MPIU_INT, MPI_MIN, g->comm));
   PetscCheck((m1 == 1 || sx[1] >= 3) && (n1 == 1 || sy[1] >= 3), g->comm, PETSC_ERR_SUP, "local-inertial routing needs at least 3 columns and 3 rows per rank (the grid is %" PetscInt_FMT " x %" PetscInt_FMT " on %" PetscInt_FMT " x %" PetscInt_FMT " ranks); use fewer ranks", g->nx, g->ny, m1, n1);
   PetscCall(SbRoutingCreateDA(r, 1, DMDA_STENCIL_BOX, 3, &li->da1));
-  PetscCall(SbRoutingCreateDA(r, 3, DMDA_STENCIL_BOX, 3, &li->da3));
-  PetscCall(DMCreateLocalVector(li->da3, &li->Xl));
   PetscCall(SbRoutingLocalCreate(r, li->da1, &li->L));
+  r->local = &li->L;
   xm = li->L.gxm;
   ym = li->L.gym;
   n  = xm * ym;
-  PetscCall(PetscCalloc3(n, &li->qe, n, &li->qs, n, &li->f));
 
   /* Outlets among the owned cells and the first ring. */
   PetscCall(DMCreateLocalVector(li->da1, &sl));
@@ -84,6 +82,20 @@ static PetscErrorCode SetUp_LI(SbRouting r)
   }
   PetscCall(VecRestoreArrayRead(sl, &s));
   PetscCall(VecDestroy(&sl));
+  /* da1 brought the static fields onto the ghosted block (L keeps its corners); its index sets and
+     scatter (24 bytes per grid cell) are not needed in the time loop. The work arrays come after,
+     so that the set-up does not hold both. */
+  PetscCall(DMDestroy(&li->da1));
+  PetscCall(SbRoutingCreateDA(r, 3, DMDA_STENCIL_BOX, 3, &li->da3));
+  {
+    PetscScalar *buf;
+
+    /* The ghosted state is needed inside the step only, the state's own ghosted copy outside it:
+       they share the state's buffer (24 bytes per grid cell). */
+    PetscCall(SbStateGetGhostBuffer(r->state, 3 * n, &buf));
+    PetscCall(VecCreateSeqWithArray(PETSC_COMM_SELF, 3, 3 * n, buf, &li->Xl));
+  }
+  PetscCall(PetscCalloc3(n, &li->qe, n, &li->qs, n, &li->f));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -93,11 +105,9 @@ static PetscErrorCode Destroy_LI(SbRouting r)
 
   PetscFunctionBeginUser;
   if (!li) PetscFunctionReturn(PETSC_SUCCESS);
-  if (li->da1) {
-    PetscCall(SbRoutingLocalDestroy(&li->L));
-    PetscCall(PetscFree3(li->qe, li->qs, li->f));
-    PetscCall(PetscFree4(li->out_l, li->out_w, li->out_s, li->out_q));
-  }
+  if (li->L.flags) PetscCall(SbRoutingLocalDestroy(&li->L));
+  if (li->qe) PetscCall(PetscFree3(li->qe, li->qs, li->f));
+  if (li->out_l) PetscCall(PetscFree4(li->out_l, li->out_w, li->out_s, li->out_q));
   PetscCall(VecDestroy(&li->Xl));
   PetscCall(DMDestroy(&li->da1));
   PetscCall(DMDestroy(&li->da3));

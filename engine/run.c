@@ -356,6 +356,9 @@ static PetscErrorCode RunInner(MPI_Comm comm, const SbRunOptions *opts, SbRunCtx
       PetscCall(PetscPrintf(comm, "continuing from %s at t = %.3f h (step %" PetscInt_FMT ")\n", opts->restart, (double)(c->t / 3600.0), c->steps));
     }
   } else PetscCheck(!opts->restart && opts->checkpoint_every_s <= 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: \"mode\": \"assessment\" has no time loop to checkpoint or restart", opts->scenario);
+  /* Everything is set up: the static fields the time loop does not read can go (the assessment
+     after it reads them all). */
+  if (!c->assessment) PetscCall(SbGridReleaseSetUpFields(c->grid));
   PetscCall(PetscLogStagePop());
 
   PetscCall(PetscLogStagePush(st_loop));

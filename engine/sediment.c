@@ -50,6 +50,23 @@
 /* Cumulative per-cell budget fields (kg), components of acc. */
 enum { ACC_SPLASH, ACC_FLOW, ACC_DEPOSITION, ACC_BED_EROSION, ACC_OUTFLOW, ACC_DAM, ACC_N };
 
+/* A check dam's cell, in the sediment's copy of the cell classes (a bit SB_CELL_* leaves free). */
+#define SB_SED_DAM 128
+
+/* The exchange parameters of a soil texture under a land use (SetCells): every cell of the pair
+   shares them, so cells keep the pair's index in a table instead of their own copies. */
+typedef struct {
+  PetscReal Y;       /* flow-detachment efficiency, Rauws & Govers (1988), times the pervious fraction */
+  PetscReal ksplash; /* splash: pervious fraction times the uncovered ground (1 - ground cover) */
+  PetscReal cc;      /* canopy cover */
+  PetscReal ke_ld;   /* kinetic energy of leaf drainage, J m-2 mm-1 */
+  PetscReal frac[SB_SED_MAX_CLASSES]; /* mass fraction of each class in the soil */
+} SbSedimentPair;
+
+/* Textures 0 (none) .. SB_SOIL_COUNT - 1 times land uses 0 .. SB_LU_COUNT - 1 and one slot for a
+   land use outside the table: below 256, so a byte per cell holds the index. */
+#define SB_SED_NPAIRS (SB_SOIL_COUNT * (SB_LU_COUNT + 1))
+
 struct _p_SbSediment {
   SbState  *state;   /* not owned */
   SbGrid   *grid;    /* not owned */
@@ -62,15 +79,23 @@ struct _p_SbSediment {
   PetscReal rho_s, b_splash, max_conc, min_slope, h_min;
   PetscReal erodibility; /* sediment.erodibility_factor: multiplies K and Y (Y capped at 1) */
 
-  DM  da, da_acc; /* dof nc (star stencil, width 1) and dof ACC_N, ownership of grid->da */
+  DM  da;         /* dof nc (star stencil, width 1), ownership of grid->da */
   Vec M, B, acc;  /* suspended (kg), loose bed (kg), cumulative budget fields (kg) */
   Vec cl;         /* local on da: outflow concentrations of the sub-step, with ghosts */
-  Vec hpre;       /* depth before the routing step, on grid->da */
 
-  /* Per owned cell (index in the owned block). */
-  uint8_t   *flags;
-  PetscReal *area, *slope, *beta, *hb, *wch, *frac, *Y, *ksplash, *cc, *ke_ld, *dam_cap;
-  PetscReal *vol_pre, *vol_post, *vol_out, *out_vol; /* work: water volumes, outgoing volume, outlet volume */
+  /* Per owned cell (index k in the owned block): the routing's cell classes (SB_CELL_*) and
+     SB_SED_DAM, the index of the cell's soil texture and land use in pairs, the slope of the
+     transport capacity, and work arrays of the step: the water volume before the routing step and
+     the volume leaving the cell over the step (m³). Cell areas are the grid's and the sub-grid
+     channel's geometry the routing's (r->local): no copies. */
+  uint8_t       *flags, *pair;
+  PetscReal     *slope;
+  PetscReal     *vol_pre, *vol_out;
+  SbSedimentPair pairs[SB_SED_NPAIRS];
+  /* Check dams and outlets among the owned cells, by increasing k: capacity (kg); the volume that
+     left the grid through the outlet over the step (m³). */
+  PetscInt   ndams, *dam_k, nout, *out_k;
+  PetscReal *dam_cap, *out_vol;
   PetscBool  has_dams;
 
   /* The reservoir: one store per class, the same on every rank. */
@@ -181,13 +206,57 @@ static PetscErrorCode CheckTable(const SbSediment s, const char *key, PetscInt n
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Per-cell parameters from the soil and land-use tables (or the scenario's overrides). */
+/* The exchange parameters of soil texture `texture` under land use `landuse` from the soil and
+   land-use tables (or the scenario's overrides); a texture or land use outside the tables has
+   none of its properties. */
+static PetscErrorCode SetPair(SbSediment s, const SbScenario *sc, PetscInt texture, PetscInt landuse, SbSedimentPair *p)
+{
+  const PetscInt      nc   = s->nc;
+  SbSedimentSoil      soil = {0, 0, 0, 0};
+  SbSedimentLandUse   use  = {0, 0, 0, 0};
+  SbLandUseProperties lp   = {0, 0, 0};
+  PetscReal           coh, open;
+
+  PetscFunctionBeginUser;
+  for (PetscInt c = 0; c < nc; c++) p->frac[c] = 0;
+  if (texture >= 1 && texture < SB_SOIL_COUNT) PetscCall(SbSedimentSoilGet(texture, &soil));
+  if (landuse >= 0 && landuse < SB_LU_COUNT) {
+    PetscCall(SbSedimentLandUseGet(landuse, &use));
+    PetscCall(SbLandUsePropertiesGet(landuse, &lp));
+    if (sc->sed_nroot_cohesion) use.root_cohesion_kpa = sc->sed_root_cohesion_kpa[landuse];
+    if (sc->sed_ncanopy_cover) use.canopy_cover = sc->sed_canopy_cover[landuse];
+    if (sc->sed_nplant_height) use.plant_height_m = sc->sed_plant_height_m[landuse];
+    if (sc->sed_nground_cover) use.ground_cover = sc->sed_ground_cover[landuse];
+  }
+  if (sc->sed_ncohesion && texture >= 1 && texture < SB_SOIL_COUNT) soil.cohesion_kpa = sc->sed_cohesion_kpa[texture - 1];
+  if (sc->sed_nfraction) {
+    for (PetscInt c = 0; c < nc; c++) p->frac[c] = sc->sed_fraction[c];
+  } else {
+    const PetscReal sum = soil.clay + soil.silt + soil.sand;
+
+    if (sum > 0) {
+      p->frac[0] = soil.clay / sum;
+      p->frac[1] = soil.silt / sum;
+      p->frac[2] = soil.sand / sum;
+    }
+  }
+  /* Sealed ground and open water have no soil to detach: the pervious fraction scales both. */
+  open       = landuse == SB_LU_WATER ? 0.0 : 1.0 - lp.impervious;
+  coh        = soil.cohesion_kpa + use.root_cohesion_kpa;
+  p->Y       = open * PetscMin(1.0, s->erodibility / (0.89 + 0.56 * coh)); /* Rauws & Govers (1988), times the erodibility factor */
+  p->ksplash = open * (1.0 - use.ground_cover);
+  p->cc      = use.canopy_cover;
+  p->ke_ld   = SbLeafDripKineticEnergy(use.plant_height_m);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Per-cell classes, pairs of soil texture and land use, slopes and outlets. */
 static PetscErrorCode SetCells(SbSediment s, const SbScenario *sc)
 {
-  SbGrid            *g = s->grid;
-  SbRouting          r = s->routing;
-  const PetscInt     n = g->xm * g->ym, nc = s->nc;
-  const PetscScalar *fl, *ar, *sl, *so, *lu, *cd, *cw;
+  SbGrid               *g = s->grid;
+  const SbRoutingLocal *L = s->routing->local;
+  const PetscInt        n = g->xm * g->ym;
+  const PetscScalar    *sl, *so, *lu;
 
   PetscFunctionBeginUser;
   PetscCall(CheckTable(s, "cohesion_kpa_by_soil", sc->sed_ncohesion, SB_SOIL_COUNT - 1));
@@ -195,78 +264,59 @@ static PetscErrorCode SetCells(SbSediment s, const SbScenario *sc)
   PetscCall(CheckTable(s, "canopy_cover_by_landuse", sc->sed_ncanopy_cover, SB_LU_COUNT));
   PetscCall(CheckTable(s, "plant_height_m_by_landuse", sc->sed_nplant_height, SB_LU_COUNT));
   PetscCall(CheckTable(s, "ground_cover_by_landuse", sc->sed_nground_cover, SB_LU_COUNT));
-  PetscCall(PetscMalloc1(n + 1, &s->flags));
-  PetscCall(PetscMalloc6(n + 1, &s->area, n + 1, &s->slope, n + 1, &s->beta, n + 1, &s->hb, n + 1, &s->wch, n * nc + 1, &s->frac));
-  PetscCall(PetscMalloc5(n + 1, &s->Y, n + 1, &s->ksplash, n + 1, &s->cc, n + 1, &s->ke_ld, n + 1, &s->dam_cap));
-  PetscCall(PetscMalloc4(n + 1, &s->vol_pre, n + 1, &s->vol_post, n + 1, &s->vol_out, n + 1, &s->out_vol));
-  PetscCall(VecGetArrayRead(r->flags, &fl));
-  PetscCall(VecGetArrayRead(g->cell_area, &ar));
+  for (PetscInt t = 0; t < SB_SOIL_COUNT; t++)
+    for (PetscInt l = 0; l <= SB_LU_COUNT; l++) PetscCall(SetPair(s, sc, t, l < SB_LU_COUNT ? l : -1, &s->pairs[t * (SB_LU_COUNT + 1) + l]));
+  PetscCall(PetscMalloc2(n + 1, &s->flags, n + 1, &s->pair));
+  PetscCall(PetscMalloc3(n + 1, &s->slope, n + 1, &s->vol_pre, n + 1, &s->vol_out));
   PetscCall(VecGetArrayRead(g->slope, &sl));
   PetscCall(VecGetArrayRead(g->soil, &so));
   PetscCall(VecGetArrayRead(g->landuse, &lu));
-  PetscCall(VecGetArrayRead(r->chan_depth, &cd));
-  PetscCall(VecGetArrayRead(r->chan_width, &cw));
+  s->nout = 0;
   for (PetscInt k = 0; k < n; k++) {
-    const PetscInt      texture = (PetscInt)so[k], landuse = (PetscInt)lu[k];
-    SbSedimentSoil      soil    = {0, 0, 0, 0};
-    SbSedimentLandUse   use     = {0, 0, 0, 0};
-    SbLandUseProperties lp      = {0, 0, 0};
-    PetscReal           coh, open;
+    const PetscInt texture = (PetscInt)so[k], landuse = (PetscInt)lu[k];
+    const PetscInt t = (texture >= 1 && texture < SB_SOIL_COUNT) ? texture : 0, l = (landuse >= 0 && landuse < SB_LU_COUNT) ? landuse : SB_LU_COUNT;
 
-    s->flags[k]   = (uint8_t)fl[k];
-    s->area[k]    = ar[k];
+    s->flags[k]   = L->flags[(g->ys + k / g->xm - L->gys) * L->gxm + (g->xs + k % g->xm - L->gxs)];
+    s->pair[k]    = (uint8_t)(t * (SB_LU_COUNT + 1) + l);
     s->slope[k]   = PetscMax(sl[k], s->min_slope);
-    s->beta[k]    = 0;
-    s->hb[k]      = 0;
-    s->wch[k]     = 0;
-    s->dam_cap[k] = 0;
-    s->Y[k] = s->ksplash[k] = s->cc[k] = s->ke_ld[k] = 0;
-    for (PetscInt c = 0; c < nc; c++) s->frac[k * nc + c] = 0;
-    if (!(s->flags[k] & SB_CELL_ACTIVE)) continue;
-    if ((s->flags[k] & SB_CELL_CHANNEL) && cd[k] > 0 && cw[k] > 0) {
-      const PetscReal phi = PetscMax(PetscSqrtReal(ar[k]) / cw[k], 1.0);
-
-      s->beta[k] = phi - 1.0;
-      s->hb[k]   = cd[k] / phi;
-    }
-    if (s->flags[k] & SB_CELL_CHANNEL) s->wch[k] = cw[k] > 0 ? cw[k] : 1e12;
-    if (texture >= 1 && texture < SB_SOIL_COUNT) PetscCall(SbSedimentSoilGet(texture, &soil));
-    if (landuse >= 0 && landuse < SB_LU_COUNT) {
-      PetscCall(SbSedimentLandUseGet(landuse, &use));
-      PetscCall(SbLandUsePropertiesGet(landuse, &lp));
-      if (sc->sed_nroot_cohesion) use.root_cohesion_kpa = sc->sed_root_cohesion_kpa[landuse];
-      if (sc->sed_ncanopy_cover) use.canopy_cover = sc->sed_canopy_cover[landuse];
-      if (sc->sed_nplant_height) use.plant_height_m = sc->sed_plant_height_m[landuse];
-      if (sc->sed_nground_cover) use.ground_cover = sc->sed_ground_cover[landuse];
-    }
-    if (sc->sed_ncohesion && texture >= 1 && texture < SB_SOIL_COUNT) soil.cohesion_kpa = sc->sed_cohesion_kpa[texture - 1];
-    if (sc->sed_nfraction) {
-      for (PetscInt c = 0; c < nc; c++) s->frac[k * nc + c] = sc->sed_fraction[c];
-    } else {
-      const PetscReal sum = soil.clay + soil.silt + soil.sand;
-
-      if (sum > 0) {
-        s->frac[k * nc + 0] = soil.clay / sum;
-        s->frac[k * nc + 1] = soil.silt / sum;
-        s->frac[k * nc + 2] = soil.sand / sum;
-      }
-    }
-    /* Sealed ground and open water have no soil to detach: the pervious fraction scales both. */
-    open          = landuse == SB_LU_WATER ? 0.0 : 1.0 - lp.impervious;
-    coh           = soil.cohesion_kpa + use.root_cohesion_kpa;
-    s->Y[k]       = open * PetscMin(1.0, s->erodibility / (0.89 + 0.56 * coh)); /* Rauws & Govers (1988), times the erodibility factor */
-    s->ksplash[k] = open * (1.0 - use.ground_cover);
-    s->cc[k]      = use.canopy_cover;
-    s->ke_ld[k]   = SbLeafDripKineticEnergy(use.plant_height_m);
+    s->vol_pre[k] = s->vol_out[k] = 0;
+    if ((s->flags[k] & SB_CELL_ACTIVE) && (s->flags[k] & SB_CELL_OUTLET)) s->nout++;
   }
-  PetscCall(VecRestoreArrayRead(r->chan_width, &cw));
-  PetscCall(VecRestoreArrayRead(r->chan_depth, &cd));
+  PetscCall(PetscMalloc2(s->nout + 1, &s->out_k, s->nout + 1, &s->out_vol));
+  s->nout = 0;
+  for (PetscInt k = 0; k < n; k++)
+    if ((s->flags[k] & SB_CELL_ACTIVE) && (s->flags[k] & SB_CELL_OUTLET)) {
+      s->out_k[s->nout]   = k;
+      s->out_vol[s->nout] = 0;
+      s->nout++;
+    }
   PetscCall(VecRestoreArrayRead(g->landuse, &lu));
   PetscCall(VecRestoreArrayRead(g->soil, &so));
   PetscCall(VecRestoreArrayRead(g->slope, &sl));
-  PetscCall(VecRestoreArrayRead(g->cell_area, &ar));
-  PetscCall(VecRestoreArrayRead(r->flags, &fl));
   PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Position of k in the increasing list ks[0..n), -1 if absent. */
+static inline PetscInt FindCell(const PetscInt *ks, PetscInt n, PetscInt k)
+{
+  PetscInt lo = 0, hi = n - 1;
+
+  while (lo <= hi) {
+    const PetscInt mid = (lo + hi) / 2;
+
+    if (ks[mid] == k) return mid;
+    if (ks[mid] < k) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/* The volume that left the grid through owned cell k's outlet over the step (m³), 0 elsewhere. */
+static inline PetscReal OutletVolume(const SbSediment s, PetscInt k)
+{
+  const PetscInt o = (s->flags[k] & SB_CELL_OUTLET) ? FindCell(s->out_k, s->nout, k) : -1;
+
+  return o >= 0 ? s->out_vol[o] : 0.0;
 }
 
 /* The slope of an outlet cell in the mesh is its drop to whatever lies outside the mask (the
@@ -281,9 +331,11 @@ static PetscErrorCode SetOutletSlopes(SbSediment s)
   const PetscScalar **z, **a, **mk;
 
   PetscFunctionBeginUser;
-  PetscCall(DMGetLocalVector(g->da, &zl));
-  PetscCall(DMGetLocalVector(g->da, &al));
-  PetscCall(DMGetLocalVector(g->da, &ml));
+  /* Created and destroyed here: DMGetLocalVector would keep all three in grid->da's cache for the
+     whole run (24 bytes per grid cell). */
+  PetscCall(DMCreateLocalVector(g->da, &zl));
+  PetscCall(VecDuplicate(zl, &al));
+  PetscCall(VecDuplicate(zl, &ml));
   PetscCall(DMGlobalToLocal(g->da, g->elevation, INSERT_VALUES, zl));
   PetscCall(DMGlobalToLocal(g->da, g->flow_accumulation, INSERT_VALUES, al));
   PetscCall(DMGlobalToLocal(g->da, g->mask, INSERT_VALUES, ml));
@@ -307,20 +359,21 @@ static PetscErrorCode SetOutletSlopes(SbSediment s)
   PetscCall(DMDAVecRestoreArrayRead(g->da, ml, (void *)&mk));
   PetscCall(DMDAVecRestoreArrayRead(g->da, al, (void *)&a));
   PetscCall(DMDAVecRestoreArrayRead(g->da, zl, (void *)&z));
-  PetscCall(DMRestoreLocalVector(g->da, &ml));
-  PetscCall(DMRestoreLocalVector(g->da, &al));
-  PetscCall(DMRestoreLocalVector(g->da, &zl));
+  PetscCall(VecDestroy(&ml));
+  PetscCall(VecDestroy(&al));
+  PetscCall(VecDestroy(&zl));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 static PetscErrorCode SetDams(SbSediment s, const SbScenario *sc)
 {
   SbGrid  *g = s->grid;
-  PetscInt nd = sc->sed_ndam_row;
+  PetscInt nd = sc->sed_ndam_row, n = 0;
 
   PetscFunctionBeginUser;
   PetscCheck(sc->sed_ndam_col == nd, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: sediment.check_dams.col: expected %" PetscInt_FMT " values (one per row), got %" PetscInt_FMT, s->scenario, nd, sc->sed_ndam_col);
   PetscCheck(nd == 0 || sc->sed_ndam_capacity == nd || sc->sed_ndam_capacity == 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: sediment.check_dams.capacity_t: expected 1 or %" PetscInt_FMT " values, got %" PetscInt_FMT, s->scenario, nd, sc->sed_ndam_capacity);
+  PetscCall(PetscMalloc2(nd + 1, &s->dam_k, nd + 1, &s->dam_cap));
   for (PetscInt q = 0; q < nd; q++) {
     const PetscReal rr = sc->sed_dam_row[q], cc = sc->sed_dam_col[q];
     const PetscInt  i = (PetscInt)cc, j = (PetscInt)rr;
@@ -329,11 +382,29 @@ static PetscErrorCode SetDams(SbSediment s, const SbScenario *sc)
     s->has_dams = PETSC_TRUE;
     if (i >= g->xs && i < g->xs + g->xm && j >= g->ys && j < g->ys + g->ym) {
       const PetscInt k = (j - g->ys) * g->xm + (i - g->xs);
+      PetscInt       d;
 
       PetscCheck((s->flags[k] & SB_CELL_ACTIVE) && !(s->flags[k] & SB_CELL_POOL), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: sediment.check_dams: dam %" PetscInt_FMT " at row %" PetscInt_FMT ", col %" PetscInt_FMT ": the cell is outside the basin or in the reservoir", s->scenario, q, j, i);
-      s->dam_cap[k] += sc->sed_dam_capacity_kg[sc->sed_ndam_capacity == 1 ? 0 : q];
+      /* Dams on one cell add their capacities, in the order of the list. */
+      for (d = 0; d < n && s->dam_k[d] != k; d++) {}
+      if (d == n) {
+        s->dam_k[n]   = k;
+        s->dam_cap[n] = 0;
+        n++;
+      }
+      s->dam_cap[d] += sc->sed_dam_capacity_kg[sc->sed_ndam_capacity == 1 ? 0 : q];
     }
   }
+  /* Cells of no capacity trap nothing: they leave the list. */
+  s->ndams = 0;
+  for (PetscInt d = 0; d < n; d++)
+    if (s->dam_cap[d] > 0) {
+      s->dam_k[s->ndams]   = s->dam_k[d];
+      s->dam_cap[s->ndams] = s->dam_cap[d];
+      s->flags[s->dam_k[d]] |= SB_SED_DAM;
+      s->ndams++;
+    }
+  PetscCall(PetscSortIntWithScalarArray(s->ndams, s->dam_k, s->dam_cap));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -369,19 +440,26 @@ PetscErrorCode SbSedimentCreate(SbState *state, SbRouting routing, const SbScena
     PetscCall(ierr);
   }
   PetscCall(SbRoutingCreateDA(routing, s->nc, DMDA_STENCIL_STAR, 1, &s->da));
-  PetscCall(SbRoutingCreateDA(routing, ACC_N, DMDA_STENCIL_STAR, 0, &s->da_acc));
   PetscCall(DMCreateGlobalVector(s->da, &s->M));
   PetscCall(VecDuplicate(s->M, &s->B));
   PetscCall(DMCreateLocalVector(s->da, &s->cl));
-  PetscCall(DMCreateGlobalVector(s->da_acc, &s->acc));
-  PetscCall(DMCreateGlobalVector(g->da, &s->hpre));
+  /* The budget fields need no ghosts, hence no DMDA of their own (its index sets and scatter
+     would cost 12 bytes per grid cell): the grid's ownership, ACC_N values per cell. */
+  PetscCall(VecCreate(g->comm, &s->acc));
+  PetscCall(VecSetSizes(s->acc, g->xm * g->ym * ACC_N, PETSC_DETERMINE));
+  PetscCall(VecSetBlockSize(s->acc, ACC_N));
+  PetscCall(VecSetType(s->acc, VECSTANDARD));
+  PetscCall(VecSet(s->acc, 0.0));
   if (routing->reservoir) {
-    SbExactSum a = {0, 0};
+    SbExactSum         a = {0, 0};
+    const PetscScalar *area;
 
     s->pool = PETSC_TRUE;
     PetscCall(SbReservoirGetTarget(routing->reservoir, &s->target_k, &s->off_grid));
+    PetscCall(VecGetArrayRead(g->cell_area, &area));
     for (PetscInt k = 0; k < g->xm * g->ym; k++)
-      if (s->flags[k] & SB_CELL_POOL) SbExactSumAdd(&a, s->area[k]);
+      if (s->flags[k] & SB_CELL_POOL) SbExactSumAdd(&a, area[k]);
+    PetscCall(VecRestoreArrayRead(g->cell_area, &area));
     PetscCall(SbExactSumReduce(g->comm, 1, &a, &s->pool_area));
     s->pool_dead_m3 = s->pool_area * sc->sed_pool_depth_m;
   }
@@ -393,12 +471,15 @@ PetscErrorCode SbSedimentCreate(SbState *state, SbRouting routing, const SbScena
   PetscCall(PetscLogEventRegister("SbSedExchange", DM_CLASSID, &s->ev_exchange));
   /* The initial loose bed, split by the class fractions; none in the reservoir. */
   if (sc->sed_initial_bed_kg_m2 > 0) {
-    PetscScalar *b;
+    PetscScalar       *b;
+    const PetscScalar *area;
 
     PetscCall(VecGetArray(s->B, &b));
+    PetscCall(VecGetArrayRead(g->cell_area, &area));
     for (PetscInt k = 0; k < g->xm * g->ym; k++)
       if ((s->flags[k] & SB_CELL_ACTIVE) && !(s->flags[k] & SB_CELL_POOL))
-        for (PetscInt c = 0; c < s->nc; c++) b[k * s->nc + c] = sc->sed_initial_bed_kg_m2 * s->area[k] * s->frac[k * s->nc + c];
+        for (PetscInt c = 0; c < s->nc; c++) b[k * s->nc + c] = sc->sed_initial_bed_kg_m2 * area[k] * s->pairs[s->pair[k]].frac[c];
+    PetscCall(VecRestoreArrayRead(g->cell_area, &area));
     PetscCall(VecRestoreArray(s->B, &b));
   }
   *sed = s;
@@ -411,17 +492,15 @@ PetscErrorCode SbSedimentDestroy(SbSediment *sed)
 
   PetscFunctionBeginUser;
   if (!s) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(PetscFree(s->flags));
-  PetscCall(PetscFree6(s->area, s->slope, s->beta, s->hb, s->wch, s->frac));
-  PetscCall(PetscFree5(s->Y, s->ksplash, s->cc, s->ke_ld, s->dam_cap));
-  PetscCall(PetscFree4(s->vol_pre, s->vol_post, s->vol_out, s->out_vol));
+  PetscCall(PetscFree2(s->flags, s->pair));
+  PetscCall(PetscFree3(s->slope, s->vol_pre, s->vol_out));
+  PetscCall(PetscFree2(s->out_k, s->out_vol));
+  PetscCall(PetscFree2(s->dam_k, s->dam_cap));
   PetscCall(VecDestroy(&s->M));
   PetscCall(VecDestroy(&s->B));
   PetscCall(VecDestroy(&s->cl));
   PetscCall(VecDestroy(&s->acc));
-  PetscCall(VecDestroy(&s->hpre));
   PetscCall(DMDestroy(&s->da));
-  PetscCall(DMDestroy(&s->da_acc));
   PetscCall(PetscFree3(s->gauge_step, s->gauge_rate, s->gauge_mass));
   PetscCall(PetscFree(s->gauge_k));
   PetscCall(PetscFree(s->rec));
@@ -516,9 +595,17 @@ PetscErrorCode SbSedimentStart(SbSediment s)
 
 PetscErrorCode SbSedimentBeginStep(SbSediment s)
 {
+  const SbCell      *x;
+  const PetscScalar *area;
+
   PetscFunctionBeginUser;
   if (!s) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(VecStrideGather(s->state->X, 0, s->hpre, INSERT_VALUES));
+  /* The water volume of each cell before the routing step. */
+  PetscCall(VecGetArrayRead(s->state->X, (const PetscScalar **)&x));
+  PetscCall(VecGetArrayRead(s->grid->cell_area, &area));
+  for (PetscInt k = 0; k < s->grid->xm * s->grid->ym; k++) s->vol_pre[k] = (s->flags[k] & SB_CELL_ACTIVE) ? x[k].h * area[k] : 0.0;
+  PetscCall(VecRestoreArrayRead(s->grid->cell_area, &area));
+  PetscCall(VecRestoreArrayRead(s->state->X, (const PetscScalar **)&x));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -532,6 +619,13 @@ static inline void FaceVolumes(const SbGrid *g, SbCell **x, PetscInt i, PetscInt
   v[3] = j > 0 ? -x[j - 1][i].qy * SbSouthWidth(g, j - 1) * dt : 0.0;
 }
 
+/* Water volume of owned cell (i, j), index k, after the routing step, less the reservoir's release
+   from its target cell (m³). x: the ghosted state. */
+static inline PetscReal VolumeAfter(const SbSediment s, SbCell **x, const PetscScalar *area, PetscInt i, PetscInt j, PetscInt k, PetscReal release)
+{
+  return x[j][i].h * area[k] - (k == s->target_k ? release : 0.0);
+}
+
 /* Advection of the suspended mass (step 1 of the header) and the reservoir (step 2). */
 static PetscErrorCode Transport(SbSediment s, PetscReal dt)
 {
@@ -539,7 +633,7 @@ static PetscErrorCode Transport(SbSediment s, PetscReal dt)
   SbState           *st = s->state;
   const PetscInt     nc = s->nc, n = g->xm * g->ym;
   SbCell           **x;
-  const PetscScalar *hp;
+  const PetscScalar *area;
   PetscScalar       *m, *acc;
   PetscReal          release = 0, nsub_r = 1;
   PetscInt           nsub;
@@ -556,30 +650,30 @@ static PetscErrorCode Transport(SbSediment s, PetscReal dt)
   }
   PetscCall(DMGlobalToLocal(st->da, st->X, INSERT_VALUES, st->Xl));
   PetscCall(DMDAVecGetArrayRead(st->da, st->Xl, (void *)&x));
-  PetscCall(VecGetArrayRead(s->hpre, &hp));
-  /* Water volumes, the volume leaving each cell and, for outlet cells, through the outlet. */
-  for (PetscInt jj = 0; jj < g->ym; jj++)
+  PetscCall(VecGetArrayRead(g->cell_area, &area));
+  /* The volume leaving each cell and, for outlet cells, through the outlet (the outlets come in
+     the order of k). */
+  for (PetscInt jj = 0, o = 0; jj < g->ym; jj++)
     for (PetscInt ii = 0; ii < g->xm; ii++) {
       const PetscInt i = g->xs + ii, j = g->ys + jj, k = jj * g->xm + ii;
-      PetscReal      v[4], out = 0, net = 0;
+      PetscReal      v[4], out = 0, net = 0, post;
 
-      s->vol_pre[k] = s->vol_post[k] = s->vol_out[k] = s->out_vol[k] = 0;
+      s->vol_out[k] = 0;
       if (!(s->flags[k] & SB_CELL_ACTIVE)) continue;
       FaceVolumes(g, x, i, j, dt, v);
       for (PetscInt f = 0; f < 4; f++) {
         out += PetscMax(v[f], 0.0);
         net += v[f];
       }
-      s->vol_pre[k]  = hp[k] * s->area[k];
-      s->vol_post[k] = x[j][i].h * s->area[k] - (k == s->target_k ? release : 0.0);
+      post = VolumeAfter(s, x, area, i, j, k, release);
       if (s->flags[k] & SB_CELL_OUTLET) {
         /* The outlet took what the faces and the change of storage do not explain. */
-        s->out_vol[k] = PetscMax(s->vol_pre[k] - net - s->vol_post[k], 0.0);
-        out += s->out_vol[k];
+        s->out_vol[o] = PetscMax(s->vol_pre[k] - net - post, 0.0);
+        out += s->out_vol[o++];
       }
       s->vol_out[k] = out;
       if (!(s->flags[k] & SB_CELL_POOL) && out > 0) {
-        const PetscReal ref = PetscMax(s->vol_pre[k], s->vol_post[k]);
+        const PetscReal ref = PetscMax(s->vol_pre[k], post);
 
         nsub_r = PetscMax(nsub_r, ref > 0 ? PetscCeilReal(out / ref * (1.0 - 1e-9)) : (PetscReal)SB_SED_MAX_SUBSTEPS);
       }
@@ -598,11 +692,16 @@ static PetscErrorCode Transport(SbSediment s, PetscReal dt)
     PetscCall(DMDAVecGetArray(s->da, s->cl, &cl));
     for (PetscInt jj = 0; jj < g->ym; jj++)
       for (PetscInt ii = 0; ii < g->xm; ii++) {
-        const PetscInt k  = jj * g->xm + ii;
-        const PetscReal o = s->vol_out[k] * inv, vol = s->vol_pre[k] + w0 * (s->vol_post[k] - s->vol_pre[k]);
+        const PetscInt  i = g->xs + ii, j = g->ys + jj, k = jj * g->xm + ii;
+        const PetscReal o = s->vol_out[k] * inv;
 
-        co = &cl[g->ys + jj][(g->xs + ii) * nc];
-        for (PetscInt c = 0; c < nc; c++) co[c] = (o > 0 && !(s->flags[k] & SB_CELL_POOL)) ? m[k * nc + c] / PetscMax(vol, o) : 0.0;
+        co = &cl[j][i * nc];
+        if (o > 0 && !(s->flags[k] & SB_CELL_POOL)) {
+          const PetscReal vol = s->vol_pre[k] + w0 * (VolumeAfter(s, x, area, i, j, k, release) - s->vol_pre[k]);
+
+          for (PetscInt c = 0; c < nc; c++) co[c] = m[k * nc + c] / PetscMax(vol, o);
+        } else
+          for (PetscInt c = 0; c < nc; c++) co[c] = 0.0;
       }
     PetscCall(DMDAVecRestoreArray(s->da, s->cl, &cl));
     PetscCall(VecRestoreArray(s->M, &m));
@@ -615,11 +714,12 @@ static PetscErrorCode Transport(SbSediment s, PetscReal dt)
       for (PetscInt ii = 0; ii < g->xm; ii++) {
         const PetscInt i = g->xs + ii, j = g->ys + jj, k = jj * g->xm + ii;
         const PetscBool pool = (s->flags[k] & SB_CELL_POOL) ? PETSC_TRUE : PETSC_FALSE;
-        PetscReal       v[4], gone = 0;
+        PetscReal       v[4], gone = 0, ov;
         const PetscScalar *nb[4], *own = &cl[j][i * nc];
 
         if (!(s->flags[k] & SB_CELL_ACTIVE)) continue;
         FaceVolumes(g, x, i, j, dt, v);
+        ov = OutletVolume(s, k);
         nb[0] = i + 1 < g->nx ? &cl[j][(i + 1) * nc] : own;
         nb[1] = i > 0 ? &cl[j][(i - 1) * nc] : own;
         nb[2] = j + 1 < g->ny ? &cl[j + 1][i * nc] : own;
@@ -633,11 +733,11 @@ static PetscErrorCode Transport(SbSediment s, PetscReal dt)
             if (vf > 0) out += vf * own[c];
             else if (vf < 0) in -= vf * nb[f][c];
           }
-          out += s->out_vol[k] * inv * own[c];
+          out += ov * inv * own[c];
           if (pool) SbExactSumAdd(&pool_sum[c], in);
           else {
             m[k * nc + c] = PetscMax(m[k * nc + c] + in - out, 0.0);
-            acc[k * ACC_N + ACC_OUTFLOW] += s->out_vol[k] * inv * own[c];
+            acc[k * ACC_N + ACC_OUTFLOW] += ov * inv * own[c];
           }
           gone += out;
         }
@@ -656,7 +756,7 @@ static PetscErrorCode Transport(SbSediment s, PetscReal dt)
        stored water below the DEM surface that mixes with the inflow (reservoir_mixing_depth_m
        times the pool area, default none; docs/sediment.md). */
     for (PetscInt k = 0; k < n; k++)
-      if (s->flags[k] & SB_CELL_POOL) SbExactSumAdd(&pool_sum[nc], s->vol_post[k]);
+      if (s->flags[k] & SB_CELL_POOL) SbExactSumAdd(&pool_sum[nc], VolumeAfter(s, x, area, g->xs + k % g->xm, g->ys + k / g->xm, k, release));
     PetscCall(SbExactSumReduce(g->comm, nc + 1, pool_sum, tot));
     vpool = tot[nc] + release + s->pool_dead_m3;
 
@@ -687,7 +787,7 @@ static PetscErrorCode Transport(SbSediment s, PetscReal dt)
     }
   }
   PetscCall(VecRestoreArray(s->acc, &acc));
-  PetscCall(VecRestoreArrayRead(s->hpre, &hp));
+  PetscCall(VecRestoreArrayRead(g->cell_area, &area));
   PetscCall(DMDAVecRestoreArrayRead(st->da, st->Xl, (void *)&x));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -695,15 +795,17 @@ static PetscErrorCode Transport(SbSediment s, PetscReal dt)
 /* Check dams (step 3) and the exchange with the ground (step 4). */
 static PetscErrorCode Exchange(SbSediment s, PetscReal rain_m_s, Vec rain_field, PetscReal dt)
 {
-  SbGrid            *g  = s->grid;
-  SbState           *st = s->state;
-  const PetscInt     nc = s->nc;
-  SbCell           **x;
-  PetscScalar       *m, *b, *acc;
-  const PetscScalar *rf = NULL;
+  SbGrid               *g  = s->grid;
+  SbState              *st = s->state;
+  const SbRoutingLocal *L  = s->routing->local;
+  const PetscInt        nc = s->nc;
+  SbCell              **x;
+  PetscScalar          *m, *b, *acc;
+  const PetscScalar    *rf = NULL, *area;
 
   PetscFunctionBeginUser;
   PetscCall(DMDAVecGetArrayRead(st->da, st->Xl, (void *)&x)); /* ghosts filled by Transport */
+  PetscCall(VecGetArrayRead(g->cell_area, &area));
   PetscCall(VecGetArray(s->M, &m));
   PetscCall(VecGetArray(s->B, &b));
   PetscCall(VecGetArray(s->acc, &acc));
@@ -711,14 +813,15 @@ static PetscErrorCode Exchange(SbSediment s, PetscReal rain_m_s, Vec rain_field,
   for (PetscInt jj = 0; jj < g->ym; jj++)
     for (PetscInt ii = 0; ii < g->xm; ii++) {
       const PetscInt i = g->xs + ii, j = g->ys + jj, k = jj * g->xm + ii;
-      const PetscReal h = x[j][i].h, A = s->area[k];
-      PetscReal      *mk = &m[k * nc], *bk = &b[k * nc], *ak = &acc[k * ACC_N];
-      PetscReal       hf, V, u, qx, qy, q, splash_J = 0, r;
-      PetscBool       channel;
+      const PetscReal       h = x[j][i].h, A = area[k];
+      const SbSedimentPair *p = &s->pairs[s->pair[k]];
+      PetscReal            *mk = &m[k * nc], *bk = &b[k * nc], *ak = &acc[k * ACC_N];
+      PetscReal             hf, V, u, qx, qy, q, ov, splash_J = 0, r;
+      PetscBool             channel;
 
       if (!(s->flags[k] & SB_CELL_ACTIVE) || (s->flags[k] & SB_CELL_POOL)) continue;
-      if (s->dam_cap[k] > 0) {
-        PetscReal held = 0, room = s->dam_cap[k] - ak[ACC_DAM], trap;
+      if (s->flags[k] & SB_SED_DAM) {
+        PetscReal held = 0, room = s->dam_cap[FindCell(s->dam_k, s->ndams, k)] - ak[ACC_DAM], trap;
 
         for (PetscInt c = 0; c < nc; c++) held += mk[c];
         trap = PetscMin(held, PetscMax(room, 0.0));
@@ -751,29 +854,32 @@ static PetscErrorCode Exchange(SbSediment s, PetscReal rain_m_s, Vec rain_field,
       qx = 0.5 * (x[j][i].qx + (i > 0 ? x[j][i - 1].qx : 0.0));
       qy = 0.5 * (x[j][i].qy + (j > 0 ? x[j - 1][i].qy : 0.0));
       q  = PetscSqrtReal(qx * qx + qy * qy);
-      if (s->out_vol[k] > 0) q += 0.5 * s->out_vol[k] / (dt * 0.5 * (g->dx_m[j] + g->dy_m));
+      ov = OutletVolume(s, k);
+      if (ov > 0) q += 0.5 * ov / (dt * 0.5 * (g->dx_m[j] + g->dy_m));
       V  = h * A;
       hf = h;
       u  = q / h;
       if (channel) {
         /* In-channel flow depth and the velocity over the channel section (plus the floodplain
-           once the banks are over-topped). */
-        const PetscReal L = 0.5 * (g->dx_m[j] + g->dy_m), w = PetscMin(s->wch[k], L), hc = h + s->beta[k] * PetscMin(h, s->hb[k]);
-        const PetscReal area = w * hc + (L - w) * PetscMax(h - s->hb[k], 0.0);
+           once the banks are over-topped); the routing's sub-grid channel, a channel without a
+           width as wide as the cell. */
+        const PetscInt  kl  = (j - L->gys) * L->gxm + (i - L->gxs);
+        const PetscReal len = 0.5 * (g->dx_m[j] + g->dy_m), w = PetscMin(L->w[kl] > 0 ? L->w[kl] : 1e12, len), hc = h + L->beta[kl] * PetscMin(h, L->hb[kl]);
+        const PetscReal sec = w * hc + (len - w) * PetscMax(h - L->hb[kl], 0.0);
 
         hf = hc;
-        u  = area > 0 ? q * L / area : 0.0;
+        u  = sec > 0 ? q * len / sec : 0.0;
       }
       /* Splash energy of this step (J/m²): direct rain and leaf drainage, on uncovered soil, damped
          by the water over it. */
       r = rf ? rf[k] : rain_m_s;
-      if (r > 0 && s->ksplash[k] > 0) {
+      if (r > 0 && p->ksplash > 0) {
         const PetscReal P = 1e3 * r * dt, i_mm_h = 3.6e6 * r;
 
-        splash_J = P * ((1.0 - s->cc[k]) * SbRainKineticEnergy(i_mm_h) + s->cc[k] * s->ke_ld[k]) * s->ksplash[k] * PetscExpReal(-s->b_splash * 1e3 * h) * A;
+        splash_J = P * ((1.0 - p->cc) * SbRainKineticEnergy(i_mm_h) + p->cc * p->ke_ld) * p->ksplash * PetscExpReal(-s->b_splash * 1e3 * h) * A;
       }
       for (PetscInt c = 0; c < nc; c++) {
-        const PetscReal f = s->frac[k * nc + c];
+        const PetscReal f = p->frac[c];
         PetscReal       tc, conc, settle, sp;
 
         sp = 1e-3 * s->K[c] * f * splash_J; /* g/J x J -> kg */
@@ -795,7 +901,7 @@ static PetscErrorCode Exchange(SbSediment s, PetscReal rain_m_s, Vec rain_field,
           bk[c] += dep;
           ak[ACC_DEPOSITION] += dep;
         } else if (conc < tc) {
-          const PetscReal demand = (tc - conc) * V * settle, take = PetscMin(demand, bk[c]), soil = s->Y[k] * (demand - take);
+          const PetscReal demand = (tc - conc) * V * settle, take = PetscMin(demand, bk[c]), soil = p->Y * (demand - take);
 
           bk[c] -= take;
           mk[c] += take + soil;
@@ -808,6 +914,7 @@ static PetscErrorCode Exchange(SbSediment s, PetscReal rain_m_s, Vec rain_field,
   PetscCall(VecRestoreArray(s->acc, &acc));
   PetscCall(VecRestoreArray(s->B, &b));
   PetscCall(VecRestoreArray(s->M, &m));
+  PetscCall(VecRestoreArrayRead(g->cell_area, &area));
   PetscCall(DMDAVecRestoreArrayRead(st->da, st->Xl, (void *)&x));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -962,23 +1069,25 @@ static PetscErrorCode WriteOutput(void *ctx, hid_t file)
    bed_change - check_dam_trapped. */
 static PetscErrorCode FillMap(SbSediment s, int which, Vec v)
 {
-  const PetscScalar *a;
+  const PetscScalar *a, *area;
   PetscScalar       *out;
   const PetscInt     n = s->grid->xm * s->grid->ym;
 
   PetscFunctionBeginUser;
   PetscCall(VecGetArrayRead(s->acc, &a));
+  PetscCall(VecGetArrayRead(s->grid->cell_area, &area));
   PetscCall(VecGetArray(v, &out));
   for (PetscInt k = 0; k < n; k++) {
     const PetscScalar *ak = &a[k * ACC_N];
     const PetscReal    det = ak[ACC_SPLASH] + ak[ACC_FLOW];
 
-    if (!(s->flags[k] & SB_CELL_ACTIVE) || !(s->area[k] > 0)) out[k] = 0;
-    else if (which == 0) out[k] = det / s->area[k];
-    else if (which == 1) out[k] = ak[ACC_DEPOSITION] / s->area[k];
-    else out[k] = (det + ak[ACC_BED_EROSION] - ak[ACC_DEPOSITION] - ak[ACC_DAM]) / s->area[k];
+    if (!(s->flags[k] & SB_CELL_ACTIVE) || !(area[k] > 0)) out[k] = 0;
+    else if (which == 0) out[k] = det / area[k];
+    else if (which == 1) out[k] = ak[ACC_DEPOSITION] / area[k];
+    else out[k] = (det + ak[ACC_BED_EROSION] - ak[ACC_DEPOSITION] - ak[ACC_DAM]) / area[k];
   }
   PetscCall(VecRestoreArray(v, &out));
+  PetscCall(VecRestoreArrayRead(s->grid->cell_area, &area));
   PetscCall(VecRestoreArrayRead(s->acc, &a));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

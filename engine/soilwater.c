@@ -19,11 +19,15 @@
 #include "hydro_tables.h"
 #include "meshdata.h"
 #include <math.h>
+#include <stdint.h>
 
+/* A column's parameters follow from its texture class alone: cells keep the class (a byte), the
+   columns are a table by class. */
 struct _p_SbSoilWater {
   SbState      *state; /* not owned */
   PetscBool     enabled;
-  SbSoilColumn *col;  /* [xm*ym]; w_sat = 0 where there is no soil store */
+  SbSoilColumn  col[SB_SOIL_COUNT]; /* by texture class; col[0]: no soil store (w_sat = 0) */
+  uint8_t      *soil;               /* [xm*ym] texture class, 0 where there is no soil store */
   PetscLogEvent ev;
 };
 
@@ -90,25 +94,32 @@ PetscErrorCode SbSoilWaterCreate(SbState *state, const SbScenario *sc, SbSoilWat
   PetscCall(PetscNew(&sw));
   sw->state   = state;
   sw->enabled = sc->soil_enabled;
-  PetscCall(PetscCalloc1(g->xm * g->ym, &sw->col));
+  for (PetscInt t = 1; t < SB_SOIL_COUNT; t++) {
+    SbSoilProperties p;
+
+    PetscCall(SbSoilPropertiesGet(t, &p));
+    PetscCall(SbSoilColumnSet(t, sc->root_depth_m, sc->ks_factor * p.ks_m_s, sc->depletion_fraction, &sw->col[t]));
+  }
+  *out = sw; /* destroyed by the caller if a class below is bad */
+  PetscCall(PetscMalloc1(g->xm * g->ym + 1, &sw->soil));
   PetscCall(VecGetArrayRead(g->soil, &soil));
   PetscCall(VecGetArrayRead(g->mask, &mask));
   PetscCall(VecGetArray(state->soil_water, &w));
   for (PetscInt k = 0; k < g->xm * g->ym; k++) {
     SbSoilProperties p;
 
-    w[k] = 0;
+    w[k]        = 0;
+    sw->soil[k] = 0;
     /* A soil store wherever water infiltrates (infiltration.c, same condition). */
     if (!SbInfiltrates(sc, mask[k], soil[k])) continue;
     PetscCall(SbSoilPropertiesGet((PetscInt)soil[k], &p));
-    PetscCall(SbSoilColumnSet((PetscInt)soil[k], sc->root_depth_m, sc->ks_factor * p.ks_m_s, sc->depletion_fraction, &sw->col[k]));
-    w[k] = (p.porosity - p.theta_e + sc->initial_saturation * p.theta_e) * sc->root_depth_m;
+    sw->soil[k] = (uint8_t)soil[k];
+    w[k]        = (p.porosity - p.theta_e + sc->initial_saturation * p.theta_e) * sc->root_depth_m;
   }
   PetscCall(VecRestoreArray(state->soil_water, &w));
   PetscCall(VecRestoreArrayRead(g->mask, &mask));
   PetscCall(VecRestoreArrayRead(g->soil, &soil));
   PetscCall(PetscLogEventRegister("SbSoilWater", DM_CLASSID, &sw->ev));
-  *out = sw;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -128,10 +139,11 @@ PetscErrorCode SbSoilWaterStep(SbSoilWater sw, PetscReal dt)
   PetscCall(VecGetArrayRead(st->et_demand, &demand));
   PetscCall(VecGetArrayRead(g->cell_area, &area));
   for (PetscInt k = 0; k < g->xm * g->ym; k++) {
-    PetscReal et, perc;
+    const SbSoilColumn *c = &sw->col[sw->soil[k]];
+    PetscReal           et, perc;
 
-    if (sw->col[k].w_sat <= 0) continue; /* no soil store */
-    PetscCall(SbSoilColumnStep(&sw->col[k], demand[k], dt, &w[k], &et, &perc));
+    if (c->w_sat <= 0) continue; /* no soil store */
+    PetscCall(SbSoilColumnStep(c, demand[k], dt, &w[k], &et, &perc));
     rech[k] = perc;
     et_v += et * area[k];
     perc_v += perc * area[k];
@@ -150,7 +162,7 @@ PetscErrorCode SbSoilWaterDestroy(SbSoilWater *sw)
 {
   PetscFunctionBeginUser;
   if (!*sw) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(PetscFree((*sw)->col));
+  PetscCall(PetscFree((*sw)->soil));
   PetscCall(PetscFree(*sw));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -13,9 +13,15 @@ PetscErrorCode SbStateCreate(SbGrid *grid, SbState **state)
   PetscCall(DMDASetFieldName(s->da, 1, "qx"));
   PetscCall(DMDASetFieldName(s->da, 2, "qy"));
   PetscCall(DMCreateGlobalVector(s->da, &s->X));
-  PetscCall(DMCreateLocalVector(s->da, &s->Xl));
   PetscCall(VecSet(s->X, 0.0));
-  PetscCall(VecSet(s->Xl, 0.0));
+  {
+    PetscInt gxm, gym;
+
+    PetscCall(DMDAGetGhostCorners(s->da, NULL, NULL, NULL, &gxm, &gym, NULL));
+    s->ghost_len = 3 * gxm * gym;
+    PetscCall(PetscCalloc1(s->ghost_len, &s->ghost_buf));
+    PetscCall(VecCreateSeqWithArray(PETSC_COMM_SELF, 3, s->ghost_len, s->ghost_buf, &s->Xl));
+  }
   PetscCall(DMCreateGlobalVector(grid->da, &s->hmax));
   PetscCall(VecSet(s->hmax, 0.0));
   PetscCall(DMCreateGlobalVector(grid->da, &s->infiltrated));
@@ -39,6 +45,7 @@ PetscErrorCode SbStateDestroy(SbState **state)
   if (!*state) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(VecDestroy(&(*state)->X));
   PetscCall(VecDestroy(&(*state)->Xl));
+  PetscCall(PetscFree((*state)->ghost_buf));
   PetscCall(VecDestroy(&(*state)->hmax));
   PetscCall(VecDestroy(&(*state)->infiltrated));
   PetscCall(VecDestroy(&(*state)->canopy));
@@ -124,6 +131,25 @@ PetscErrorCode SbStateMaxLandDepth(SbState *s, PetscReal *depth_m)
   PetscCall(VecRestoreArrayRead(s->X, (const PetscScalar **)&x));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &m, 1, MPIU_REAL, MPI_MAX, s->grid->comm));
   *depth_m = m;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbStateGetGhostBuffer(SbState *s, PetscInt n, PetscScalar **buf)
+{
+  PetscFunctionBeginUser;
+  if (n > s->ghost_len) {
+    PetscInt     nl;
+    PetscScalar *wider;
+
+    PetscCall(VecGetLocalSize(s->Xl, &nl));
+    PetscCall(PetscCalloc1(n, &wider));
+    PetscCall(VecDestroy(&s->Xl));
+    PetscCall(PetscFree(s->ghost_buf));
+    s->ghost_buf = wider;
+    s->ghost_len = n;
+    PetscCall(VecCreateSeqWithArray(PETSC_COMM_SELF, 3, nl, s->ghost_buf, &s->Xl));
+  }
+  *buf = s->ghost_buf;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -28,7 +28,9 @@ typedef struct {
   SbGrid       *grid; /* not owned */
   DM            da;   /* dof 3 (SbCell), same ownership as grid->da */
   Vec           X;    /* global state */
-  Vec           Xl;   /* local state with ghosts */
+  Vec           Xl;   /* local state with ghosts (width 1), on the ghost buffer below */
+  PetscScalar  *ghost_buf; /* [ghost_len] storage of Xl; SbStateGetGhostBuffer lends it to a wider copy */
+  PetscInt      ghost_len;
   Vec           hmax; /* maximum depth so far, on grid->da */
   Vec           infiltrated; /* cumulative infiltration depth, m, on grid->da */
   /* vertical water balance, on grid->da (docs/hydrology.md) */
@@ -59,6 +61,11 @@ PETSC_EXTERN PetscErrorCode SbStateMaxLandDepth(SbState *state, PetscReal *depth
 PETSC_EXTERN PetscErrorCode SbStateCheck(SbState *state, PetscReal t_s);
 /* Collective: water in the canopy, the root zone (m³) and groundwater (m³). */
 PETSC_EXTERN PetscErrorCode SbStateStorageVertical(SbState *state, PetscReal *canopy_m3, PetscReal *soil_m3, PetscReal *groundwater_m3);
+/* A buffer of at least n reals that also holds state->Xl, grown if need be (Xl then moves onto
+   it; its contents are not kept): the local-inertial routing's ghosted state (width 3) lives in
+   it during SbRoutingStep, state->Xl (width 1: sediment, output slices) outside it, so one
+   buffer serves both. Owned by the state: valid until SbStateDestroy or the next larger request. */
+PETSC_EXTERN PetscErrorCode SbStateGetGhostBuffer(SbState *state, PetscInt n, PetscScalar **buf);
 /* Update hmax with the current depth (owned cells). */
 PETSC_EXTERN PetscErrorCode SbStateTrackMax(SbState *state);
 
