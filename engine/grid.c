@@ -536,15 +536,9 @@ PetscErrorCode SbGridDestroy(SbGrid **grid)
 
   PetscFunctionBeginUser;
   if (!g) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(VecDestroy(&g->elevation));
+  PetscCall(SbGridReleaseSetUpFields(g));
   PetscCall(VecDestroy(&g->mask));
   PetscCall(VecDestroy(&g->cell_area));
-  PetscCall(VecDestroy(&g->channel));
-  PetscCall(VecDestroy(&g->slope));
-  PetscCall(VecDestroy(&g->flow_direction));
-  PetscCall(VecDestroy(&g->region));
-  PetscCall(VecDestroy(&g->soil));
-  PetscCall(VecDestroy(&g->flow_accumulation));
   PetscCall(VecDestroy(&g->landuse));
   PetscCall(DMDestroy(&g->da));
   PetscCall(PetscFree(g->dx_m));

@@ -23,8 +23,6 @@
 #include "routing_impl.h"
 #include "meshdata.h"
 
-#define SB_POOL_TOLERANCE_M 0.5
-
 struct _p_SbReservoir {
   SbGrid           *grid; /* not owned */
   SbReservoirParams p;

@@ -346,13 +346,13 @@ PetscErrorCode SbRoutingStep(SbRouting r, PetscReal dt)
     PetscCall(PetscLogEventBegin(r->ev_reservoir, 0, 0, 0, 0));
     PetscCall(SbReservoirStep(r->reservoir, r->state, dt, &r->state->budget.outflow_m3));
     PetscCall(PetscLogEventEnd(r->ev_reservoir, 0, 0, 0, 0));
-    for (PetscInt q = 0; q < r->grid->ngauges; q++)
-      if (r->gauge_k[q] >= 0 && r->gauge_pool[q]) {
-        PetscReal stage, release;
+    {
+      PetscReal stage, release;
 
-        PetscCall(SbReservoirGetStatus(r->reservoir, &stage, &release));
-        r->gauge_step_v[q] = release * dt;
-      }
+      PetscCall(SbReservoirGetStatus(r->reservoir, &stage, &release));
+      for (PetscInt q = 0; q < r->grid->ngauges; q++)
+        if (r->gauge_k[q] >= 0 && r->gauge_pool[q]) r->gauge_step_v[q] = release * dt;
+    }
   }
   if (r->nfixed) PetscCall(HoldFixed(r));
   PetscCall(SbRoutingGaugesEndStep(r, dt));

@@ -306,7 +306,7 @@ static PetscErrorCode CountActive(const SbMeshData *m, PetscInt *nactive)
    inflow (the pool lets water in, not out), standing metres deep and setting the routing's step.
    Such cells, 8-connected through cells at most 0.5 m above the level to a land-use water cell,
    become water. */
-static PetscErrorCode ReservoirCells(SbMeshData *m, PetscReal level_m, PetscInt *added)
+static PetscErrorCode ReservoirCells(SbMeshData *m, PetscReal level_m, PetscInt *seeds, PetscInt *added)
 {
   const PetscInt nx = m->nx, ny = m->ny, n = nx * ny;
   PetscInt      *stack, top = 0, nnew = 0;
@@ -315,9 +315,10 @@ static PetscErrorCode ReservoirCells(SbMeshData *m, PetscReal level_m, PetscInt 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc2(n, &stack, n, &seen));
   for (PetscInt i = 0; i < n; i++) {
-    seen[i] = m->mask[i] && m->landuse[i] == SB_LU_WATER && m->elevation[i] <= level_m + 0.5;
+    seen[i] = m->mask[i] && m->landuse[i] == SB_LU_WATER && m->elevation[i] <= level_m + SB_POOL_TOLERANCE_M;
     if (seen[i]) stack[top++] = i;
   }
+  *seeds = top;
   while (top > 0) {
     const PetscInt k = stack[--top], r = k / nx, c = k % nx;
 
@@ -325,7 +326,7 @@ static PetscErrorCode ReservoirCells(SbMeshData *m, PetscReal level_m, PetscInt 
       for (PetscInt dc = -1; dc <= 1; dc++) {
         const PetscInt rr = r + dr, cc = c + dc, kk = rr * nx + cc;
 
-        if (rr < 0 || rr >= ny || cc < 0 || cc >= nx || seen[kk] || !m->mask[kk] || !(m->elevation[kk] <= level_m + 0.5)) continue;
+        if (rr < 0 || rr >= ny || cc < 0 || cc >= nx || seen[kk] || !m->mask[kk] || !(m->elevation[kk] <= level_m + SB_POOL_TOLERANCE_M)) continue;
         seen[kk]       = 1;
         m->landuse[kk] = SB_LU_WATER;
         nnew++;
@@ -462,12 +463,9 @@ static PetscErrorCode BuildMesh(const SbMeshBuildOptions *opts, BuildWork *w)
   if (opts->reservoir) {
     PetscInt nwater = 0, nnew = 0;
 
-    PetscCall(ReservoirCells(m, opts->reservoir_level_m, &nnew));
+    PetscCall(ReservoirCells(m, opts->reservoir_level_m, &nwater, &nnew));
     /* The published shares are of the land that is left: assign the classes again around the pool. */
     if (nnew > 0 && opts->classes) PetscCall(SbTerrainClasses(m, w->dem->v, opts->classes, w->landuse ? PETSC_TRUE : PETSC_FALSE, w->soil ? PETSC_TRUE : PETSC_FALSE));
-
-    /* The engine's pool rule (engine/reservoir.c: water cells at most 0.5 m above the level). */
-    for (PetscInt i = 0; i < n; i++) nwater += m->mask[i] && m->landuse[i] == SB_LU_WATER && m->elevation[i] <= opts->reservoir_level_m + 0.5;
     PetscCheck(nwater > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "--reservoir-level: no active cell of land use water (7) lies at or below %.2f m: the pool would be empty (water comes from --landuse or from water_below_m of --classes-from-terrain)", (double)opts->reservoir_level_m);
     m->reservoir_level_m = opts->reservoir_level_m;
   }

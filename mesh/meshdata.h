@@ -29,6 +29,10 @@ static inline PetscBool SbD8Offset(PetscInt code, PetscInt *di, PetscInt *dj)
 }
 
 /* Land-use classes (/landuse). 0 = outside the basin. */
+/* A reservoir's pool: active land-use water cells at most this far above its level (engine/reservoir.c;
+   mesh build --reservoir-level), which admits DEMs showing the water surface with a little noise. */
+#define SB_POOL_TOLERANCE_M 0.5
+
 typedef enum {
   SB_LU_NONE = 0,
   SB_LU_FOREST = 1,
