@@ -277,9 +277,9 @@ PetscErrorCode SbMapsGetField(SbMaps m, PetscInt id, const char **name)
 PetscErrorCode SbMapsGetInfo(SbMaps m, PetscInt *nfields, PetscInt *nslices, const PetscReal **times_s)
 {
   PetscFunctionBeginUser;
-  *nfields = m->nfields;
-  *nslices = m->nslices;
-  *times_s = m->times;
+  if (nfields) *nfields = m->nfields;
+  if (nslices) *nslices = m->nslices;
+  if (times_s) *times_s = m->times;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

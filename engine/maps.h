@@ -18,7 +18,7 @@ PETSC_EXTERN PetscErrorCode SbMapsBeginSlice(SbMaps maps, PetscReal t_s);
 PETSC_EXTERN PetscErrorCode SbMapsWrite(SbMaps maps, PetscInt id, Vec v);
 PETSC_EXTERN PetscErrorCode SbMapsGetSliceCount(SbMaps maps, PetscInt *n);
 /* For checkpoints (output.c): the number of fields and of slices written so far with their times
-   (not owned), the name of field id, and slice `slice` of field id read back (float32 as written,
+   (not owned; any may be NULL), the name of field id, and slice `slice` of field id read back (float32 as written,
    NaN outside the mask) into a global vector on grid->da. ReadSlice is collective. */
 PETSC_EXTERN PetscErrorCode SbMapsGetInfo(SbMaps maps, PetscInt *nfields, PetscInt *nslices, const PetscReal **times_s);
 PETSC_EXTERN PetscErrorCode SbMapsGetField(SbMaps maps, PetscInt id, const char **name);

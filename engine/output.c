@@ -10,6 +10,11 @@
 #include <sys/file.h>
 #include <fcntl.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <limits.h>
+#include <stdlib.h>
+
+#define SB_SEGMENT_FORMAT "shuibao map segment 1"
 
 struct _p_SbOutput {
   SbGrid   *grid;
@@ -31,6 +36,11 @@ struct _p_SbOutput {
   PetscInt         slice_id[8];
   PetscLogEvent ev_slice;
   int           lock_fd; /* rank 0: the partial file, locked (flock) while this run writes it; -1 otherwise */
+  /* Map segments beside the checkpoint (CheckpointWrite): their folder, the series' identity and
+     the slice count at the end of each segment. */
+  char      seg_dir[PETSC_MAX_PATH_LEN];
+  char      seg_id[64];
+  PetscInt  seg_count, seg_cap, *seg_end;
 };
 
 /* Collective. A write that failed on any rank (a full disk, a file-size limit, a lost file
@@ -374,16 +384,152 @@ PetscErrorCode SbOutputFinish(SbOutput o, SbState *s, const SbWaterBudget *b, co
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Checkpoint hook: the recorded series and every map slice written so far, read back from the
-   result file (float32, so the copy is exact), so that a restarted run writes the whole series. */
+/* Checkpoints hold the series (small) and refer to the map slices, which go into segment files
+   beside the checkpoint: <checkpoint without .h5>.maps/<k>.h5, each holding the slices written
+   since the segment before it (float32 as in the result, so the copy is exact). A checkpoint thus
+   costs the state and the new slices, not the whole history, and the segments a checkpoint lists
+   are never rewritten (a new segment is written to .partial and renamed into place). */
+static PetscErrorCode MapsSlicesWrite(SbOutput o, hid_t loc, PetscInt s0, PetscInt s1)
+{
+  PetscInt nf;
+  char     name[2 * SB_MAX_NAME];
+
+  PetscFunctionBeginUser;
+  PetscCall(SbMapsGetInfo(o->maps, &nf, NULL, NULL));
+  for (PetscInt f = 0; f < nf; f++) {
+    const char *field;
+
+    PetscCall(SbMapsGetField(o->maps, f, &field));
+    for (PetscInt s = s0; s < s1; s++) {
+      PetscCall(SbMapsReadSlice(o->maps, f, s, o->work));
+      PetscCall(PetscSNPrintf(name, sizeof(name), "maps/%s/%" PetscInt_FMT, field, s));
+      PetscCall(SbCheckpointWriteField(o->grid, loc, name, o->work, PETSC_TRUE));
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Slices s0..s1-1 (times t[s]) from loc (a segment file, or the group of a checkpoint written before
+   segments existed) into the result. */
+static PetscErrorCode MapsSlicesRead(SbOutput o, hid_t loc, const char *file, const PetscReal *t, PetscInt s0, PetscInt s1)
+{
+  PetscInt nf;
+  char     name[2 * SB_MAX_NAME];
+
+  PetscFunctionBeginUser;
+  PetscCall(SbMapsGetInfo(o->maps, &nf, NULL, NULL));
+  for (PetscInt s = s0; s < s1; s++) {
+    PetscCall(SbMapsBeginSlice(o->maps, t[s]));
+    for (PetscInt f = 0; f < nf; f++) {
+      const char *field;
+
+      PetscCall(SbMapsGetField(o->maps, f, &field));
+      PetscCall(PetscSNPrintf(name, sizeof(name), "maps/%s/%" PetscInt_FMT, field, s));
+      PetscCall(SbCheckpointReadField(o->grid, loc, file, name, o->work));
+      PetscCall(SbMapsWrite(o->maps, f, o->work));
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SegmentPath(const char *dir, PetscInt k, char *path, size_t len)
+{
+  PetscFunctionBeginUser;
+  PetscCall(PetscSNPrintf(path, len, "%s/%06" PetscInt_FMT ".h5", dir, k));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Collective: rank 0 runs op (0 mkdir, 1 rename from -> to, 2 stat) and every rank gets the same
+   one-line error, prefixed by what. */
+static PetscErrorCode RankZeroFileOp(MPI_Comm comm, int op, const char *from, const char *to, const char *what)
+{
+  PetscMPIInt rank;
+  char        msg[3 * PETSC_MAX_PATH_LEN] = "";
+
+  PetscFunctionBeginUser;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) {
+    struct stat st;
+
+    if (op == 0 && mkdir(from, 0777) != 0 && errno != EEXIST) PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: cannot create %s: %s", what, from, strerror(errno)));
+    if (op == 1 && rename(from, to) != 0) PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: cannot rename %s into place: %s", what, from, strerror(errno)));
+    if (op == 2 && stat(from, &st) != 0) PetscCall(PetscSNPrintf(msg, sizeof(msg), "%s: map segment %s: %s", what, from, strerror(errno)));
+  }
+  PetscCallMPI(MPI_Bcast(msg, (int)sizeof(msg), MPI_CHAR, 0, comm));
+  PetscCheck(!msg[0], PETSC_COMM_SELF, op == 2 ? PETSC_ERR_USER_INPUT : PETSC_ERR_FILE_WRITE, "%s", msg);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode OpenParallel(MPI_Comm comm, const char *path, PetscBool create, hid_t *file)
+{
+  hid_t fapl;
+
+  PetscFunctionBeginUser;
+  SbCallHDF5(fapl = H5Pcreate(H5P_FILE_ACCESS));
+  SbCallHDF5(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL));
+  if (create) SbCallHDF5(*file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
+  else SbCallHDF5(*file = H5Fopen(path, H5F_ACC_RDONLY, fapl));
+  SbCallHDF5(H5Pclose(fapl));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The slices written since the last segment, as segment number seg_count. */
+static PetscErrorCode SegmentAppend(SbOutput o, PetscInt ns)
+{
+  MPI_Comm    comm = o->grid->comm;
+  char        path[PETSC_MAX_PATH_LEN + 16], partial[PETSC_MAX_PATH_LEN + 32];
+  hid_t       file;
+  const PetscInt s0 = o->seg_count ? o->seg_end[o->seg_count - 1] : 0;
+
+  PetscFunctionBeginUser;
+  if (!o->seg_count) {
+    /* A new series: a fresh identity, so that segments of another run in the same folder are
+       never taken for this run's. */
+    PetscMPIInt rank;
+
+    PetscCallMPI(MPI_Comm_rank(comm, &rank));
+    if (rank == 0) {
+      PetscLogDouble now;
+
+      PetscCall(PetscTime(&now));
+      PetscCall(PetscSNPrintf(o->seg_id, sizeof(o->seg_id), "%lx-%lx-%lx", (unsigned long)time(NULL), (unsigned long)getpid(), (unsigned long)(fmod(now, 1.0) * 1e6)));
+    }
+    PetscCallMPI(MPI_Bcast(o->seg_id, (int)sizeof(o->seg_id), MPI_CHAR, 0, comm));
+    PetscCall(RankZeroFileOp(comm, 0, o->seg_dir, NULL, "checkpoint"));
+  }
+  PetscCall(SegmentPath(o->seg_dir, o->seg_count, path, sizeof(path)));
+  PetscCall(PetscSNPrintf(partial, sizeof(partial), "%s.partial", path));
+  PetscCall(OpenParallel(comm, partial, PETSC_TRUE, &file));
+  PetscCall(SbH5WriteAttrString(file, "format", SB_SEGMENT_FORMAT));
+  PetscCall(SbH5WriteAttrString(file, "series", o->seg_id));
+  PetscCall(SbH5WriteAttrInt(file, "first_slice", (long long)s0));
+  PetscCall(SbH5WriteAttrInt(file, "slices", (long long)(ns - s0)));
+  PetscCall(MapsSlicesWrite(o, file, s0, ns));
+  SbCallHDF5(H5Fclose(file));
+  PetscCallMPI(MPI_Barrier(comm));
+  PetscCall(RankZeroFileOp(comm, 1, partial, path, "checkpoint"));
+  if (o->seg_count == o->seg_cap) {
+    PetscInt *end;
+
+    o->seg_cap = PetscMax(16, 2 * o->seg_cap);
+    PetscCall(PetscMalloc1(o->seg_cap, &end));
+    if (o->seg_count) PetscCall(PetscArraycpy(end, o->seg_end, o->seg_count));
+    PetscCall(PetscFree(o->seg_end));
+    o->seg_end = end;
+  }
+  o->seg_end[o->seg_count++] = ns;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Checkpoint hook: the recorded series, the times of the map slices written so far and the
+   segments that hold them (above), so that a restarted run writes the whole series. */
 static PetscErrorCode CheckpointWrite(void *ctx, hid_t grp)
 {
   SbOutput         o  = (SbOutput)ctx;
   const PetscInt   ng = o->grid->ngauges, w = 3 + ng;
-  PetscInt         nf, ns;
+  PetscInt         ns;
   const PetscReal *times;
   PetscReal       *rows;
-  char             name[2 * SB_MAX_NAME];
 
   PetscFunctionBeginUser;
   PetscCall(PetscMalloc1(o->nrec * w + 1, &rows));
@@ -395,56 +541,127 @@ static PetscErrorCode CheckpointWrite(void *ctx, hid_t grp)
   }
   PetscCall(SbCheckpointWriteReals(grp, "series", rows, o->nrec, w));
   PetscCall(PetscFree(rows));
-  PetscCall(SbMapsGetInfo(o->maps, &nf, &ns, &times));
+  PetscCall(SbMapsGetInfo(o->maps, NULL, &ns, &times));
   PetscCall(SbCheckpointWriteReals(grp, "slice_time", times, ns, 1));
-  SbCallHDF5(H5Fflush(o->file, H5F_SCOPE_LOCAL)); /* MPI-IO: make other ranks' slices visible */
-  for (PetscInt f = 0; f < nf; f++) {
-    const char *field;
-
-    PetscCall(SbMapsGetField(o->maps, f, &field));
-    for (PetscInt s = 0; s < ns; s++) {
-      PetscCall(SbMapsReadSlice(o->maps, f, s, o->work));
-      PetscCall(PetscSNPrintf(name, sizeof(name), "maps/%s/%" PetscInt_FMT, field, s));
-      PetscCall(SbCheckpointWriteField(o->grid, grp, name, o->work, PETSC_TRUE));
-    }
+  if (ns > (o->seg_count ? o->seg_end[o->seg_count - 1] : 0)) {
+    SbCallHDF5(H5Fflush(o->file, H5F_SCOPE_LOCAL)); /* MPI-IO: make other ranks' slices visible */
+    PetscCall(SegmentAppend(o, ns));
   }
+  if (o->seg_count) {
+    const char *base = strrchr(o->seg_dir, '/');
+    PetscReal  *end;
+
+    PetscCall(PetscMalloc1(o->seg_count, &end));
+    for (PetscInt k = 0; k < o->seg_count; k++) end[k] = (PetscReal)o->seg_end[k];
+    PetscCall(SbCheckpointWriteReals(grp, "map_segment_end", end, o->seg_count, 1));
+    PetscCall(PetscFree(end));
+    /* The folder by its name alone: it lies beside the checkpoint, wherever both are moved. */
+    PetscCall(SbH5WriteAttrString(grp, "map_segments", base ? base + 1 : o->seg_dir));
+    PetscCall(SbH5WriteAttrString(grp, "map_series", o->seg_id));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Checks segment k of the checkpoint file's series id (slices s0..s1-1) and reads its slices. */
+static PetscErrorCode SegmentRead(SbOutput o, const char *file, const char *dir, const char *id, PetscInt k, const PetscReal *t, PetscInt s0, PetscInt s1)
+{
+  char           path[PETSC_MAX_PATH_LEN + 16], format[64] = "", series[sizeof(o->seg_id)] = "";
+  long long      first = -1, count = -1;
+  hid_t          seg;
+  PetscErrorCode ierr;
+
+  PetscFunctionBeginUser;
+  PetscCall(SegmentPath(dir, k, path, sizeof(path)));
+  PetscCall(RankZeroFileOp(o->grid->comm, 2, path, NULL, file));
+  PetscCall(OpenParallel(o->grid->comm, path, PETSC_FALSE, &seg));
+  H5E_BEGIN_TRY
+  {
+    if (H5Aexists(seg, "format") > 0) (void)SbH5ReadAttrString(seg, path, "format", format, sizeof(format));
+    if (H5Aexists(seg, "series") > 0) (void)SbH5ReadAttrString(seg, path, "series", series, sizeof(series));
+    if (H5Aexists(seg, "first_slice") > 0) (void)SbH5ReadAttrInt(seg, path, "first_slice", &first);
+    if (H5Aexists(seg, "slices") > 0) (void)SbH5ReadAttrInt(seg, path, "slices", &count);
+  }
+  H5E_END_TRY;
+  if (strcmp(format, SB_SEGMENT_FORMAT)) ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, PETSC_ERR_USER_INPUT, PETSC_ERROR_INITIAL, "%s: map segment %s: not a shuibao map segment", file, path);
+  else if (strcmp(series, id)) ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, PETSC_ERR_USER_INPUT, PETSC_ERROR_INITIAL, "%s: map segment %s belongs to another run (series %s, the checkpoint's is %s)", file, path, series, id);
+  else if (first != s0 || count != s1 - s0) ierr = PetscError(PETSC_COMM_SELF, __LINE__, PETSC_FUNCTION_NAME, __FILE__, PETSC_ERR_USER_INPUT, PETSC_ERROR_INITIAL, "%s: map segment %s holds slices %lld to %lld, the checkpoint expects %" PetscInt_FMT " to %" PetscInt_FMT, file, path, first, first + count - 1, s0, s1 - 1);
+  else ierr = MapsSlicesRead(o, seg, path, t, s0, s1);
+  SbCallHDF5(H5Fclose(seg));
+  PetscCall(ierr);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 static PetscErrorCode CheckpointRead(void *ctx, hid_t grp, const char *file)
 {
-  SbOutput         o  = (SbOutput)ctx;
-  const PetscInt   ng = o->grid->ngauges, w = 3 + ng;
-  PetscInt         nf, ns, nrec, nt;
-  const PetscReal *times;
-  PetscReal       *rows, *t;
-  char             name[2 * SB_MAX_NAME];
+  SbOutput       o  = (SbOutput)ctx;
+  const PetscInt ng = o->grid->ngauges, w = 3 + ng;
+  PetscInt       ns, nrec, nt;
+  PetscReal     *rows, *t;
+  htri_t         old;
 
   PetscFunctionBeginUser;
-  PetscCall(SbMapsGetInfo(o->maps, &nf, &ns, &times));
+  PetscCall(SbMapsGetInfo(o->maps, NULL, &ns, NULL));
   PetscCheck(o->nrec == 0 && ns == 0, PETSC_COMM_SELF, PETSC_ERR_ORDER, "output: a checkpoint is read before the first record");
   PetscCall(SbCheckpointReadReals(grp, file, "series", w, &rows, &nrec));
   for (PetscInt r = 0; r < nrec; r++) PetscCall(SbOutputRecord(o, rows[r * w], rows + r * w + 3, rows[r * w + 1], rows[r * w + 2]));
   PetscCall(PetscFree(rows));
   PetscCall(SbCheckpointReadReals(grp, file, "slice_time", 1, &t, &nt));
-  for (PetscInt s = 0; s < nt; s++) {
-    PetscCall(SbMapsBeginSlice(o->maps, t[s]));
-    for (PetscInt f = 0; f < nf; f++) {
-      const char *field;
+  SbCallHDF5(old = H5Lexists(grp, "maps", H5P_DEFAULT));
+  if (old > 0) PetscCall(MapsSlicesRead(o, grp, file, t, 0, nt)); /* written before segments (2026-11-29) */
+  else if (nt > 0) {
+    char        name[PETSC_MAX_PATH_LEN], id[sizeof(o->seg_id)], dir[2 * PETSC_MAX_PATH_LEN];
+    const char *slash = strrchr(file, '/');
+    PetscReal  *end;
+    PetscInt       nseg;
+    PetscMPIInt    rank;
+    int            same = 0;
+    PetscErrorCode ierr = PETSC_SUCCESS;
 
-      PetscCall(SbMapsGetField(o->maps, f, &field));
-      PetscCall(PetscSNPrintf(name, sizeof(name), "maps/%s/%" PetscInt_FMT, field, s));
-      PetscCall(SbCheckpointReadField(o->grid, grp, file, name, o->work));
-      PetscCall(SbMapsWrite(o->maps, f, o->work));
+    PetscCall(SbH5ReadAttrString(grp, file, "map_segments", name, sizeof(name)));
+    PetscCall(SbH5ReadAttrString(grp, file, "map_series", id, sizeof(id)));
+    PetscCall(SbCheckpointReadReals(grp, file, "map_segment_end", 1, &end, &nseg));
+    PetscCheck(nseg > 0 && (PetscInt)end[nseg - 1] == nt, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: output/map_segment_end: its segments do not end at the %" PetscInt_FMT " map slices", file, nt);
+    if (slash) PetscCall(PetscSNPrintf(dir, sizeof(dir), "%.*s/%s", (int)(slash - file), file, name));
+    else PetscCall(PetscStrncpy(dir, name, sizeof(dir)));
+    for (PetscInt k = 0; k < nseg && !ierr; k++) ierr = SegmentRead(o, file, dir, id, k, t, k ? (PetscInt)end[k - 1] : 0, (PetscInt)end[k]);
+    if (ierr) {
+      PetscCall(PetscFree(end));
+      PetscCall(PetscFree(t));
+      PetscCall(ierr);
     }
+    /* Continuing the same series (checkpoints to the same file): this run's next segment follows
+       the checkpoint's last; later segments of the interrupted run are replaced as they come.
+       Another folder starts a new series with everything so far in its first segment. */
+    PetscCallMPI(MPI_Comm_rank(o->grid->comm, &rank));
+    if (rank == 0) {
+      char a[PATH_MAX], b[PATH_MAX];
+
+      same = realpath(dir, a) && realpath(o->seg_dir, b) && !strcmp(a, b);
+    }
+    PetscCallMPI(MPI_Bcast(&same, 1, MPI_INT, 0, o->grid->comm));
+    if (same) {
+      PetscCall(PetscFree(o->seg_end));
+      o->seg_cap = PetscMax(16, nseg);
+      PetscCall(PetscMalloc1(o->seg_cap, &o->seg_end));
+      for (PetscInt k = 0; k < nseg; k++) o->seg_end[k] = (PetscInt)end[k];
+      o->seg_count = nseg;
+      PetscCall(PetscStrncpy(o->seg_id, id, sizeof(o->seg_id)));
+    }
+    PetscCall(PetscFree(end));
   }
   PetscCall(PetscFree(t));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode SbOutputCheckpointRegister(SbOutput o, SbCheckpoint ck)
+PetscErrorCode SbOutputCheckpointRegister(SbOutput o, SbCheckpoint ck, const char *ck_path)
 {
+  size_t n = strlen(ck_path);
+
   PetscFunctionBeginUser;
+  /* plan.ckpt.h5 -> plan.ckpt.maps */
+  PetscCall(PetscStrncpy(o->seg_dir, ck_path, sizeof(o->seg_dir)));
+  if (n > 3 && !strcmp(ck_path + n - 3, ".h5")) o->seg_dir[n - 3] = 0;
+  PetscCall(PetscStrlcat(o->seg_dir, ".maps", sizeof(o->seg_dir)));
   PetscCall(SbCheckpointAddHook(ck, "output", CheckpointWrite, CheckpointRead, o));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -540,6 +757,7 @@ PetscErrorCode SbOutputDestroy(SbOutput *out)
   if (!*out) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(PetscFree4((*out)->time, (*out)->rain, (*out)->storage, (*out)->q));
   PetscCall(VecDestroy(&(*out)->work));
+  PetscCall(PetscFree((*out)->seg_end));
   if ((*out)->lock_fd >= 0) (void)close((*out)->lock_fd); /* releases the lock */
   PetscCall(PetscFree(*out));
   PetscFunctionReturn(PETSC_SUCCESS);

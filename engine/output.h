@@ -49,10 +49,11 @@ PETSC_EXTERN PetscErrorCode SbOutputAddSliceMap(SbOutput out, const char *name, 
    may add to them): fn(ctx, file) is called collectively with the open file. At most 4 hooks. */
 typedef PetscErrorCode (*SbOutputFinishFn)(void *ctx, hid_t file);
 PETSC_EXTERN PetscErrorCode SbOutputAddFinishHook(SbOutput out, SbOutputFinishFn fn, void *ctx);
-/* Register the output's position with a checkpoint: the recorded series and the map slices written
-   so far go into the checkpoint; reading it (before the first record) writes them again into this
-   result, so a restarted run's result holds the whole series. */
-PETSC_EXTERN PetscErrorCode SbOutputCheckpointRegister(SbOutput out, SbCheckpoint ck);
+/* Register the output's position with a checkpoint written to ck_path: the recorded series goes into
+   the checkpoint, the map slices written since the last checkpoint into a new segment file in the
+   folder beside it (ck_path without .h5, plus .maps); reading a checkpoint (before the first record)
+   writes them again into this result, so a restarted run's result holds the whole series. */
+PETSC_EXTERN PetscErrorCode SbOutputCheckpointRegister(SbOutput out, SbCheckpoint ck, const char *ck_path);
 /* Close and remove the partial file (after an error); safe on NULL. Not collective on HDF5. */
 PETSC_EXTERN PetscErrorCode SbOutputAbort(SbOutput *out);
 PETSC_EXTERN PetscErrorCode SbOutputDestroy(SbOutput *out);

@@ -101,7 +101,7 @@ static PetscErrorCode RegisterCheckpoint(SbRunCtx *c, const SbRunOptions *opts, 
   PetscCall(SbInfiltrationCheckpointRegister(c->infiltration, c->ck));
   PetscCall(SbRoutingCheckpointRegister(c->routing, c->ck));
   PetscCall(SbSedimentCheckpointRegister(c->sediment, c->ck));
-  PetscCall(SbOutputCheckpointRegister(c->out, c->ck));
+  PetscCall(SbOutputCheckpointRegister(c->out, c->ck, c->ck_path));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

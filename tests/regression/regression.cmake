@@ -176,6 +176,10 @@ sb_test(restart.longer restart ${SB_RUNCASE} -- ${SB_EXE} run ${SB_RESTART}/long
 set_tests_properties(restart.longer PROPERTIES FIXTURES_REQUIRED "synth2km;ck_np1" FIXTURES_SETUP restarted_longer)
 sb_test(restart.longer_equal restart ${SB_COMPARE} ${SB_REG}/storm_np1.h5 ${SB_REG}/restarted_longer.h5 --prefix)
 set_tests_properties(restart.longer_equal PROPERTIES FIXTURES_REQUIRED "storm_np1;restarted_longer")
+# Map segments: each checkpoint adds only the slices since the last; a continued run takes the
+# series over; restarts read segments of several runs bit for bit; missing or foreign segments fail.
+sb_test(restart.segments restart ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/restart_segments.py ${MPIEXEC_EXECUTABLE} ${SB_EXE} ${CMAKE_SOURCE_DIR}/tests/regression ${SB_REG}/synth2km.h5 ${SB_REG} ${SB_REG}/storm_np2.h5)
+set_tests_properties(restart.segments PROPERTIES FIXTURES_REQUIRED "synth2km;storm_np2" PROCESSORS 2)
 # Bad restarts: one line naming the file and what differs, non-zero exit, no result, 1 and 2 ranks.
 sb_test(mesh.synth_2km_seed2 mesh ${SB_RUNCASE} -- ${SB_EXE} mesh synth --cell-size 2000 --seed 2 -o ${SB_REG}/synth2km_seed2.h5)
 set_tests_properties(mesh.synth_2km_seed2 PROPERTIES FIXTURES_SETUP synth2km_seed2)
