@@ -2,9 +2,12 @@
 
    Capacity S_max = 0.935 + 0.498 LAI - 0.00575 LAI^2 mm (von Hoyningen-Huene 1981, as in LISEM,
    de Roo, Wesseling & Ritsema 1996), LAI of the cell's land use on the day of year
-   (hydro_tables.c). A bucket: the rain of a step fills the room left first, the rest falls
-   through; the store evaporates at the potential rate (as in Rutter-type and LISEM canopies, the
-   wet leaf evaporates freely), and the soil gets the demand the canopy did not use. */
+   (hydro_tables.c). The store fills with the rain P as S (1 - exp(-k P / S)), k = 0.046 LAI
+   (Merriam 1960, Aston 1979, as LISFLOOD's eq. 2-6 and 2-8), in its incremental form: a step's rain
+   r adds (S - C)(1 - exp(-k r / S)), so that steps of any length give the same store; the rest falls
+   through. `interception.model: "bucket"` takes all rain until the store is full (k infinite). The
+   store evaporates at the potential rate (as in Rutter-type and LISEM canopies, the wet leaf
+   evaporates freely), and the soil gets the demand the canopy did not use. */
 #include "interception.h"
 #include "hydro_tables.h"
 #include "evapotranspiration.h"
@@ -17,14 +20,17 @@ struct _p_SbInterception {
   const SbScenario *sc;    /* not owned */
   uint8_t          *cls;   /* [xm*ym] land-use class of each active cell; SB_LU_COUNT: none (no canopy) */
   PetscReal         by_class[SB_LU_COUNT]; /* capacity by class on day `doy`, m */
+  PetscReal         k_class[SB_LU_COUNT];  /* Aston's k = 0.046 LAI by class on day `doy` (infinite: bucket) */
   PetscInt          doy;   /* day of year of the capacities (0: none yet) */
   PetscLogEvent     ev;
 };
 
-PetscErrorCode SbCanopyStep(PetscReal cap, PetscReal rain, PetscReal pet, PetscReal *C, PetscReal *caught, PetscReal *evap)
+PetscErrorCode SbCanopyStep(PetscReal cap, PetscReal k, PetscReal rain, PetscReal pet, PetscReal *C, PetscReal *caught, PetscReal *evap)
 {
   PetscFunctionBeginUser;
-  *caught = PetscMin(cap - *C, rain);
+  if (*C >= cap || !(rain > 0)) *caught = PetscMin(cap - *C, 0.0); /* a drip where the capacity fell below the store */
+  else if (k >= PETSC_INFINITY) *caught = PetscMin(cap - *C, rain);
+  else *caught = PetscMin((cap - *C) * -expm1(-k * rain / cap), rain);
   *C += *caught;
   *evap = PetscMin(*C, pet);
   *C -= *evap;
@@ -42,6 +48,7 @@ static PetscErrorCode SetCapacities(SbInterception ic, PetscInt doy)
     PetscCall(SbLandUsePropertiesGet(c, &p));
     PetscCall(SbLeafAreaIndex(&p, doy, &lai));
     PetscCall(SbCanopyCapacity(lai, &ic->by_class[c]));
+    ic->k_class[c] = ic->sc->interception_model == 1 ? PETSC_INFINITY : 0.046 * lai;
     if (!ic->sc->interception_enabled) ic->by_class[c] = 0;
   }
   ic->doy = doy;
@@ -103,7 +110,7 @@ PetscErrorCode SbInterceptionStep(SbInterception ic, PetscReal t_s, PetscReal ra
     cap = ic->cls[k] < SB_LU_COUNT ? ic->by_class[ic->cls[k]] * (icf ? icf[k] : 1.0) : 0.0;
     /* The step's rain is already on the ground (forcing.c): the canopy takes its share back, never
        more than the surface holds. */
-    PetscCall(SbCanopyStep(cap, PetscMin(rf ? rf[k] * dt : rain, x[k].h), pet, &C[k], &caught, &evap));
+    PetscCall(SbCanopyStep(cap, ic->cls[k] < SB_LU_COUNT ? ic->k_class[ic->cls[k]] : 0.0, PetscMin(rf ? rf[k] * dt : rain, x[k].h), pet, &C[k], &caught, &evap));
     x[k].h -= caught;
     demand[k] = pet - evap;
     caught_v += caught * area[k];

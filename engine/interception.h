@@ -1,5 +1,5 @@
 /* Canopy interception: a store per cell whose capacity follows the leaf area index of its land use
-   through the year (von Hoyningen-Huene 1981, hydro_tables.h). Rain fills it first; it evaporates
+   through the year (von Hoyningen-Huene 1981, hydro_tables.h). Rain fills it as S (1 - exp(-k P / S)) (Aston 1979) or, as a bucket, first; it evaporates
    at the potential rate; the rest (throughfall) stays on the ground. docs/hydrology.md. */
 #ifndef SB_INTERCEPTION_H
 #define SB_INTERCEPTION_H
@@ -9,10 +9,12 @@
 
 typedef struct _p_SbInterception *SbInterception;
 
-/* One step of a canopy store holding *storage_m of capacity capacity_m: it takes
-   min(capacity - storage, rain) of the step's rain depth rain_m (negative when the capacity fell
-   below the storage: the excess drips to the ground), then evaporates min(storage, pet_m). */
-PETSC_EXTERN PetscErrorCode SbCanopyStep(PetscReal capacity_m, PetscReal rain_m, PetscReal pet_m, PetscReal *storage_m, PetscReal *caught_m, PetscReal *evaporated_m);
+/* One step of a canopy store holding *storage_m of capacity capacity_m: of the step's rain depth
+   rain_m it takes (capacity - storage)(1 - exp(-k rain / capacity)) (Merriam 1960, Aston 1979; k =
+   0.046 LAI), all of it up to the room left when k is PETSC_INFINITY (a bucket), and negative when the
+   capacity fell below the storage (the excess drips to the ground); then it evaporates
+   min(storage, pet_m). */
+PETSC_EXTERN PetscErrorCode SbCanopyStep(PetscReal capacity_m, PetscReal k, PetscReal rain_m, PetscReal pet_m, PetscReal *storage_m, PetscReal *caught_m, PetscReal *evaporated_m);
 
 PETSC_EXTERN PetscErrorCode SbInterceptionCreate(SbState *state, const SbScenario *sc, SbInterception *ic);
 /* Over [t_s, t_s + dt): the rain rain_m_s has already been added to the surface depth; take back

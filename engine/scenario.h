@@ -55,6 +55,7 @@ typedef struct {
   /* ---- vertical water balance: keys_vertical.inc, interception.c, soilwater.c, groundwater.c,
      evapotranspiration.c, docs/hydrology.md ---- */
   PetscBool  interception_enabled; /* "interception.enabled" */
+  int        interception_model;   /* "interception.model": 0 aston, 1 bucket */
   PetscBool  soil_enabled;         /* "soil.enabled": evapotranspiration and percolation from the root zone */
   PetscReal  root_depth_m;         /* "soil.root_depth_m" */
   PetscReal  depletion_fraction;   /* "soil.depletion_fraction", FAO-56 p */

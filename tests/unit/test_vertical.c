@@ -87,26 +87,49 @@ int main(int argc, char **argv)
     PetscCall(Check(&t, (PetscBool)(cap == 0), "no leaves, no capacity"));
   }
 
-  /* 2. Bucket. */
+  /* 2a. Aston (1979) after Merriam (1960), as LISFLOOD's eq. 2-6 and 2-8 (van der Knijff, Younis &
+     de Roo 2010, Int. J. Geogr. Inf. Sci. 24:189; LISFLOOD manual): LAI 4, S = 0.935 + 0.498*4 -
+     0.00575*16 = 2.835 mm, k = 0.046*4 = 0.184; 5 mm of rain on a dry canopy:
+     Int = 2.835 (1 - exp(-0.184*5/2.835)) = 0.785641236 mm. Five steps of 1 mm (no evaporation) fill
+     the same store: the incremental form is exact for any step. */
+  {
+    const PetscReal S = 2.835e-3, k = 0.046 * 4;
+    PetscReal       C = 0, caught, evap, C5 = 0, sum = 0;
+
+    PetscCall(SbCanopyStep(S, k, 5e-3, 0.0, &C, &caught, &evap));
+    PetscCall(PetscSNPrintf(what, sizeof(what), "Aston: LAI 4, 5 mm on a dry canopy: caught %.9f mm (0.785641236, LISFLOOD eq. 2-6)", (double)(1e3 * caught)));
+    PetscCall(Check(&t, Close(caught, 0.785641236352418e-3, 1e-12), what));
+    for (PetscInt i = 0; i < 5; i++) {
+      PetscCall(SbCanopyStep(S, k, 1e-3, 0.0, &C5, &caught, &evap));
+      sum += caught;
+    }
+    PetscCall(PetscSNPrintf(what, sizeof(what), "Aston: five steps of 1 mm store %.12f mm, one of 5 mm %.12f mm", (double)(1e3 * C5), (double)(1e3 * C)));
+    PetscCall(Check(&t, (PetscBool)(Close(C5, C, 1e-12) && Close(sum, C, 1e-12)), what));
+    PetscCall(SbCanopyStep(S, k, 1.0, 0.0, &C, &caught, &evap));
+    PetscCall(PetscSNPrintf(what, sizeof(what), "Aston: 1 m of rain fills the store to its capacity: %.9f mm (2.835)", (double)(1e3 * C)));
+    PetscCall(Check(&t, Close(C, S, 1e-12), what));
+  }
+
+  /* 2b. Bucket (k infinite). */
   {
     PetscReal C = 0, caught, evap, c1, c2, total = 0;
     PetscInt  n = 0;
 
-    PetscCall(SbCanopyStep(2e-3, 1.5e-3, 0.2e-3, &C, &caught, &evap));
+    PetscCall(SbCanopyStep(2e-3, PETSC_INFINITY, 1.5e-3, 0.2e-3, &C, &caught, &evap));
     c1 = caught;
-    PetscCall(SbCanopyStep(2e-3, 1.5e-3, 0.2e-3, &C, &caught, &evap));
+    PetscCall(SbCanopyStep(2e-3, PETSC_INFINITY, 1.5e-3, 0.2e-3, &C, &caught, &evap));
     c2 = caught;
     PetscCall(PetscSNPrintf(what, sizeof(what), "canopy 2 mm, rain 1.5 mm twice, PET 0.2 mm: caught %.4f and %.4f mm (1.5, 0.7), store %.4f mm (1.8)", (double)(1e3 * c1), (double)(1e3 * c2), (double)(1e3 * C)));
     PetscCall(Check(&t, (PetscBool)(Close(c1, 1.5e-3, 1e-12) && Close(c2, 0.7e-3, 1e-12) && Close(C, 1.8e-3, 1e-12)), what));
     while (C > 0 && n < 100) {
-      PetscCall(SbCanopyStep(2e-3, 0.0, 0.2e-3, &C, &caught, &evap));
+      PetscCall(SbCanopyStep(2e-3, PETSC_INFINITY, 0.0, 0.2e-3, &C, &caught, &evap));
       total += evap;
       n++;
     }
     PetscCall(PetscSNPrintf(what, sizeof(what), "dry canopy empties at the potential rate: %" PetscInt_FMT " steps (9), %.4f mm evaporated (1.8)", n, (double)(1e3 * total)));
     PetscCall(Check(&t, (PetscBool)(n == 9 && Close(total, 1.8e-3, 1e-12)), what));
     C = 1.8e-3;
-    PetscCall(SbCanopyStep(1e-3, 0.0, 0.0, &C, &caught, &evap));
+    PetscCall(SbCanopyStep(1e-3, PETSC_INFINITY, 0.0, 0.0, &C, &caught, &evap));
     PetscCall(PetscSNPrintf(what, sizeof(what), "capacity fallen to 1 mm under a 1.8 mm store: %.4f mm drip (-0.8 caught)", (double)(-1e3 * caught)));
     PetscCall(Check(&t, (PetscBool)(Close(caught, -0.8e-3, 1e-12) && Close(C, 1e-3, 1e-12)), what));
   }
