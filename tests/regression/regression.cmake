@@ -267,6 +267,12 @@ foreach(np 1 2 4)
 endforeach()
 set_tests_properties(assessment.years_np1 PROPERTIES FIXTURES_SETUP assessment_years_np1)
 set_tests_properties(assessment.years_np2 assessment.years_np4 PROPERTIES FIXTURES_REQUIRED assessment_years_np1)
+# B from vegetation cover and the mesh's sub-grid slope in the assessment, and their bad values
+# (tests/regression/check_cover.py).
+foreach(np 1 2 4)
+  sb_test(assessment.cover_np${np} mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_cover.py ${SB_EXE} ${SB_REG}/synth2km.h5 ${CMAKE_SOURCE_DIR}/scenarios/assessment.json ${SB_REG} ${np} ${MPIEXEC_EXECUTABLE})
+  set_tests_properties(assessment.cover_np${np} PROPERTIES FIXTURES_REQUIRED synth2km PROCESSORS ${np})
+endforeach()
 # R and K maps of the assessment against known answers, and bad maps (tests/regression/check_maps.py).
 foreach(np 1 2)
   sb_test(assessment.maps_np${np} mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_maps.py ${SB_EXE} ${SB_REG}/synth2km.h5 ${CMAKE_SOURCE_DIR}/scenarios/assessment.json ${SB_REG} ${np} ${MPIEXEC_EXECUTABLE})
