@@ -13,13 +13,13 @@
    4. A uniform planar slope (15°, 30 m cells, flow east, no channel): λ_i = 30 (i + 1) m up to the
       cap, and A = 100 R K L S B E T in closed form at every cell.
    5. Terraced cropland on otherwise identical cells: A lower by exactly E = 0.084.
+   6. Classes (SL 190-2007) at their bounds; area per class, soil loss and 水土保持率 equal a
+      brute-force count over the cells, water counted as land without soil loss.
    7. B from vegetation cover by Cai et al. (2000), B = 0.6508 − 0.3436 lg(100 c) for 0 < c < 0.783,
       hand-computed: c = 0.01 → 0.6508 (lg 1 = 0); c = 0.60 → 0.6508 − 0.3436 lg 60 = 0.0398272303682;
       c = 0.72 → 0.0126205542262; c = 0.78 → 0.000676294515551; 1 at c = 0 and where the formula
       exceeds 1 (c = 0.0005: 0.6508 + 0.3436 lg 20 = 1.098 → 1); 0 at and above 0.783; an error
-      outside [0, 1].
-   6. Classes (SL 190-2007) at their bounds; area per class, soil loss and 水土保持率 equal a
-      brute-force count over the cells, water counted as land without soil loss. */
+      outside [0, 1]. */
 #include "assessment.h"
 #include "sbtest.h"
 #include <math.h>
