@@ -21,6 +21,7 @@ struct _p_SbAssessment {
   char                 r_source[160]; /* how R was obtained */
   SbD8                 d8;
   Vec                  r_map, k_map; /* given R and K maps, or NULL */
+  Vec                  slope_map;    /* the mesh's /slope_subgrid (slope_correction "mesh"), or NULL */
   Vec                  landuse, A, cls, W, tan_slope, lambda, LS, ic, sdr, exported, passing;
   SbAssessmentStats   *stats; /* [nregions + 1], 0 = basin */
   PetscReal           *gauge_t_a, reservoir_t_a;
@@ -60,8 +61,9 @@ PetscErrorCode SbAssessmentClass(PetscReal A, PetscReal tolerance, PetscInt *cls
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* /landuse of the mesh onto the DMDA, as grid.c reads the other fields (collective hyperslab). */
-static PetscErrorCode ReadLanduse(SbGrid *g, Vec *v)
+/* A field of the mesh (/landuse, /slope_subgrid) onto the DMDA, as grid.c reads the other fields
+   (collective hyperslab); `needed_by` completes the error of a mesh without it. */
+static PetscErrorCode ReadMeshField(SbGrid *g, const char *name, const char *needed_by, Vec *v)
 {
   hid_t        fapl, file, dset, fspace, mspace, dxpl;
   hsize_t      start[2] = {(hsize_t)g->ys, (hsize_t)g->xs}, count[2] = {(hsize_t)g->ym, (hsize_t)g->xm};
@@ -70,15 +72,15 @@ static PetscErrorCode ReadLanduse(SbGrid *g, Vec *v)
 
   PetscFunctionBeginUser;
   PetscCall(DMCreateGlobalVector(g->da, v));
-  PetscCall(PetscObjectSetName((PetscObject)*v, "landuse"));
+  PetscCall(PetscObjectSetName((PetscObject)*v, name));
   SbCallHDF5(fapl = H5Pcreate(H5P_FILE_ACCESS));
   SbCallHDF5(H5Pset_fapl_mpio(fapl, g->comm, MPI_INFO_NULL));
   SbCallHDF5(file = H5Fopen(g->path, H5F_ACC_RDONLY, fapl));
   SbCallHDF5(H5Pclose(fapl));
-  SbCallHDF5(exists = H5Lexists(file, "landuse", H5P_DEFAULT));
+  SbCallHDF5(exists = H5Lexists(file, name, H5P_DEFAULT));
   if (exists <= 0) SbCallHDF5(H5Fclose(file));
-  PetscCheck(exists > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /landuse: missing dataset, needed by the assessment (B, E, T factors)", g->path);
-  SbCallHDF5(dset = H5Dopen2(file, "landuse", H5P_DEFAULT));
+  PetscCheck(exists > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: /%s: missing dataset, needed by %s", g->path, name, needed_by);
+  SbCallHDF5(dset = H5Dopen2(file, name, H5P_DEFAULT));
   SbCallHDF5(fspace = H5Dget_space(dset));
   if (g->xm > 0 && g->ym > 0) SbCallHDF5(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL));
   else SbCallHDF5(H5Sselect_none(fspace));
@@ -287,6 +289,12 @@ PetscErrorCode SbAssessmentCreate(SbGrid *g, const SbScenario *sc, SbAssessment 
   PetscCall(OverrideTable(sc, "b_by_landuse", sc->as_nb, sc->as_b, a->csle.tables.b));
   PetscCall(OverrideTable(sc, "e_by_landuse", sc->as_ne, sc->as_e, a->csle.tables.e));
   PetscCall(OverrideTable(sc, "t_by_landuse", sc->as_nt, sc->as_t, a->csle.tables.t));
+  /* B of the vegetated land from its cover (docs/assessment.md, "B from vegetation cover") */
+  PetscCheck(!(sc->as_cover_present && sc->as_b_method == SB_B_METHOD_TABLE), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: assessment.vegetation_cover: only used with assessment.b_method \"cover\" (b_method is \"table\")", sc->path);
+  if (sc->as_b_method == SB_B_METHOD_COVER) {
+    PetscCall(SbCsleVegetationB(sc->as_cover_forest, &a->csle.tables.b[SB_LU_FOREST]));
+    PetscCall(SbCsleVegetationB(sc->as_cover_shrub_grass, &a->csle.tables.b[SB_LU_SHRUB_GRASS]));
+  }
   a->csle.slope_correction   = (SbSlopeCorrection)sc->as_slope_correction;
   a->csle.target_cell_m      = sc->as_target_cell_m;
   a->csle.fractal_dimension  = sc->as_fractal_dimension;
@@ -302,7 +310,11 @@ PetscErrorCode SbAssessmentCreate(SbGrid *g, const SbScenario *sc, SbAssessment 
   PetscCall(PetscLogEventRegister("SbAssessCSLE", DM_CLASSID, &a->ev_csle));
   PetscCall(PetscLogEventRegister("SbAssessStats", DM_CLASSID, &a->ev_stats));
   PetscCall(PetscLogEventRegister("SbAssessYears", DM_CLASSID, &a->ev_years));
-  PetscCall(ReadLanduse(g, &a->landuse));
+  PetscCall(ReadMeshField(g, "landuse", "the assessment (B, E, T factors)", &a->landuse));
+  if (a->csle.slope_correction == SB_SLOPE_CORRECTION_MESH) {
+    PetscCall(ReadMeshField(g, "slope_subgrid", "assessment.slope_correction \"mesh\" (build the mesh from a DEM: mesh build writes it)", &a->slope_map));
+    a->csle.slope_map = a->slope_map;
+  }
   PetscCall(SbD8Create(g, &a->d8));
   PetscCall(VecDuplicate(a->landuse, &a->A));
   PetscCall(VecDuplicate(a->landuse, &a->cls));
@@ -480,6 +492,24 @@ static PetscErrorCode WriteYearsSummary(SbAssessment a, hid_t grp, PetscInt id)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The B of the vegetated land and the slope used, beside the summary of the basin. */
+static PetscErrorCode WriteFactors(SbAssessment a, hid_t grp)
+{
+  const SbScenario *sc = a->sc;
+  static const char *const slope[] = {"mesh slope as it is", "mesh slope with the fractal correction of assessment.fractal_dimension and slope_target_cell_m", "the mesh's /slope_subgrid"};
+
+  PetscFunctionBeginUser;
+  PetscCall(SbH5WriteAttrDouble(grp, "b_forest", a->csle.tables.b[SB_LU_FOREST]));
+  PetscCall(SbH5WriteAttrDouble(grp, "b_shrub_grass", a->csle.tables.b[SB_LU_SHRUB_GRASS]));
+  if (sc->as_b_method == SB_B_METHOD_COVER) {
+    PetscCall(SbH5WriteAttrString(grp, "b_method", "cover (Cai et al. 2000)"));
+    PetscCall(SbH5WriteAttrDouble(grp, "vegetation_cover_forest", sc->as_cover_forest));
+    PetscCall(SbH5WriteAttrDouble(grp, "vegetation_cover_shrub_grass", sc->as_cover_shrub_grass));
+  } else PetscCall(SbH5WriteAttrString(grp, "b_method", "table"));
+  PetscCall(SbH5WriteAttrString(grp, "slope", slope[a->csle.slope_correction]));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* basin, regions/<name> and gauges/<name> under parent: the statistics of one assessment (the
    run's in /summary, or a year's), its sediment into the reservoir and to each gauge; /summary also
    gets the years' summary and the erosivity it used. */
@@ -497,6 +527,7 @@ static PetscErrorCode WriteGroups(SbAssessment a, hid_t parent, const SbAssessme
     PetscCall(SbH5WriteAttrDouble(grp, "rainfall_erosivity_mj_mm_ha_h_a", a->csle.r));
     PetscCall(SbH5WriteAttrString(grp, "rainfall_erosivity_source", a->r_source));
     PetscCall(SbH5WriteAttrDouble(grp, "tolerance_t_km2_a", a->tolerance));
+    PetscCall(WriteFactors(a, grp));
   }
   SbCallHDF5(H5Gclose(grp));
   PetscCall(OpenOrCreate(parent, "regions", &grp));
@@ -576,6 +607,8 @@ PetscErrorCode SbAssessmentWrite(SbAssessment a, SbOutput out)
   PetscCall(SbOutputWriteMap(out, "maps", "sediment_export", a->exported, "t a-1", "sediment a cell delivers to the channel network"));
   PetscCall(SbOutputWriteMap(out, "maps", "slope_length", a->lambda, "m", "CSLE slope length"));
   PetscCall(SbOutputWriteMap(out, "maps", "ls_factor", a->LS, "1", "CSLE L times S"));
+  PetscCall(SbOutputWriteMap(out, "maps", "slope_gradient", a->tan_slope, "1", "CSLE slope gradient (tangent), after the sub-grid correction"));
+  PetscCall(SbOutputWriteMap(out, "maps", "w_factor", a->W, "1", "CSLE B times E times T (after treatment measures)"));
   PetscCall(SbOutputGetFile(out, &file));
   PetscCall(OpenOrCreate(file, "summary", &sum));
   PetscCall(WriteGroups(a, sum, a->stats, a->reservoir_t_a, a->gauge_t_a, PETSC_TRUE));
@@ -663,6 +696,7 @@ PetscErrorCode SbAssessmentDestroy(SbAssessment *out)
   PetscCall(VecDestroy(&a->landuse));
   PetscCall(VecDestroy(&a->r_map));
   PetscCall(VecDestroy(&a->k_map));
+  PetscCall(VecDestroy(&a->slope_map));
   PetscCall(VecDestroy(&a->A));
   PetscCall(VecDestroy(&a->cls));
   PetscCall(VecDestroy(&a->W));

@@ -67,6 +67,7 @@ static const char *usage_build =
   "usage: shuibao mesh build --dem DEM.asc [--mask M.asc] [--regions R.asc] [--landuse L.asc]\n"
   "                          [--soil S.asc] [--gauges G.csv] [--channel-threshold KM2] [--rivers R.geojson]\n"
   "                          [--river-levels L,L] [--river-burn M] [--slope-dimension D] [--slope-target-cell M]\n"
+  "                          [--subgrid-slope dem|d8]\n"
   "                          [--classes-from-terrain RULES.json] [--reservoir-level M] [-o mesh.h5]\n"
   "\n"
   "Builds a mesh from ESRI ASCII grids in projected metres or geographic degrees: priority-flood\n"
@@ -85,6 +86,8 @@ static const char *usage_build =
   "  --river-burn M           lower river cells by M metres before conditioning, so D8 follows them (default 0)\n"
   "  --slope-dimension D      fractal dimension of the sub-grid slope /slope_subgrid (default: from the DEM)\n"
   "  --slope-target-cell M    resolution the sub-grid slope stands for, metres (default 90)\n"
+  "  --subgrid-slope dem|d8   the slope the sub-grid slope scales: the DEM's local gradient as read (dem,\n"
+  "                           default) or the D8 slope of the conditioned DEM (d8, 0 on filled flats)\n"
   "  --classes-from-terrain FILE  land use and soil from elevation, slope and basin shares where no\n"
   "                           --landuse or --soil raster is given (rules: docs/mesh-build.md)\n"
   "  --reservoir-level M      normal pool level of a level-pool reservoir: the largest connected group of\n"
@@ -334,6 +337,10 @@ static PetscErrorCode CmdMesh(MPI_Comm comm, SbArgs *a)
       PetscCall(NextValue(a, &i, o, &v));
       PetscCall(ParseReal(o, v, "a cell size in metres", &bo.slope_target_cell_m));
       PetscCheck(bo.slope_target_cell_m > 0, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "--slope-target-cell: expected a cell size > 0 in metres, got %s", v);
+    } else if (!synth && !strcmp(o, "--subgrid-slope")) {
+      PetscCall(NextValue(a, &i, o, &v));
+      PetscCheck(!strcmp(v, "dem") || !strcmp(v, "d8"), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "--subgrid-slope: expected dem or d8, got %s", v);
+      bo.subgrid_slope_d8 = (PetscBool)!strcmp(v, "d8");
     } else if (!synth && !strcmp(o, "--classes-from-terrain")) PetscCall(NextValue(a, &i, o, &bo.classes));
     else if (!synth && !strcmp(o, "--reservoir-level")) {
       PetscCall(NextValue(a, &i, o, &v));

@@ -7,6 +7,9 @@
 #include "d8.h"
 #include "meshdata.h"
 
+/* "assessment.b_method", in the order of keys_cover.inc. */
+typedef enum { SB_B_METHOD_TABLE = 0, SB_B_METHOD_COVER = 1 } SbBMethod;
+
 /* Factor tables by land use (index SbLandUse) and soil texture (index SbSoil). */
 typedef struct {
   PetscReal b[SB_LU_COUNT]; /* vegetation (biological) measures, 0..1 */
@@ -15,12 +18,15 @@ typedef struct {
   PetscReal k[SB_SOIL_COUNT]; /* soil erodibility, t·hm²·h·hm⁻²·MJ⁻¹·mm⁻¹ */
 } SbCsleTables;
 
-typedef enum { SB_SLOPE_CORRECTION_NONE = 0, SB_SLOPE_CORRECTION_FRACTAL = 1 } SbSlopeCorrection;
+/* "assessment.slope_correction", in the order of keys_assessment.inc: the mesh slope as it is, the
+   fractal correction of it here, or the mesh's own /slope_subgrid (mesh build, docs/mesh-build.md). */
+typedef enum { SB_SLOPE_CORRECTION_NONE = 0, SB_SLOPE_CORRECTION_FRACTAL = 1, SB_SLOPE_CORRECTION_MESH = 2 } SbSlopeCorrection;
 
 typedef struct {
   PetscReal         r;                  /* rainfall erosivity, MJ·mm·hm⁻²·h⁻¹·a⁻¹ */
   Vec               r_map, k_map;       /* per-cell R and K on grid->da instead of r and the K table, or NULL; not owned */
   Vec               w_map;              /* per-cell W = B·E·T instead of the tables (treatment measures, measures.c), or NULL; not owned */
+  Vec               slope_map;          /* SB_SLOPE_CORRECTION_MESH: tan of the mesh's /slope_subgrid on grid->da; not owned */
   SbCsleTables      tables;
   SbSlopeCorrection slope_correction;
   PetscReal         target_cell_m;      /* resolution the corrected slope stands for */
@@ -38,6 +44,9 @@ PETSC_EXTERN PetscErrorCode SbCsleLength(PetscReal lambda_m, PetscReal theta, Pe
    Zhang, Xie & Liu (2002): R = α Σ P^β / years over erosive days (P ≥ threshold_mm). alpha, beta
    may be NULL. R = 0 without erosive days. */
 PETSC_EXTERN PetscErrorCode SbCsleErosivityDaily(PetscInt n, const PetscReal *P_mm, PetscReal threshold_mm, PetscReal years, PetscReal *R, PetscReal *alpha, PetscReal *beta);
+/* B of vegetated land from its vegetation cover c (fraction 0..1) by Cai et al. (2000), 水土保持学报
+   14(2):19–24: B = 1 at c = 0, 0.6508 − 0.3436 lg(100 c) for 0 < c < 0.783 (at most 1), 0 from 0.783. */
+PETSC_EXTERN PetscErrorCode SbCsleVegetationB(PetscReal cover, PetscReal *B);
 /* Sub-grid slope: tan θ at target_m from tan θ at cell_m by the fractal scaling of Zhang et al.
    (1999), tan θ_t = tan θ_c (target/cell)^(1−D), only when cell_m > target_m, at most tan 45°. */
 PETSC_EXTERN PetscErrorCode SbCsleSlopeCorrect(PetscReal tan_cell, PetscReal cell_m, PetscReal target_m, PetscReal D, PetscReal *tan_target);

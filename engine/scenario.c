@@ -85,6 +85,7 @@ static const SbKey SbKeys[] = {
 #include "keys_sediment.inc"
 #include "keys_output.inc"
 #include "keys_assessment.inc"
+#include "keys_cover.inc"
 #include "keys_measures.inc"
 };
 

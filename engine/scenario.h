@@ -132,6 +132,9 @@ typedef struct {
   PetscInt   as_nb, as_ne, as_nt;   /* "assessment.{b,e,t}_by_landuse" (0: the default tables) */
   PetscReal *as_b, *as_e, *as_t;
   PetscReal  as_sdr_max, as_ic0, as_k;
+  int        as_b_method;           /* "assessment.b_method" (keys_cover.inc): 0 table, 1 cover */
+  PetscBool  as_cover_present;      /* the scenario has "assessment.vegetation_cover" */
+  PetscReal  as_cover_forest, as_cover_shrub_grass; /* "assessment.vegetation_cover.{forest,shrub_grass}" (fraction) */
   /* ---- end of assessment ---- */
 
   /* ---- treatment measures: keys_measures.inc, engine/measures.c, docs/measures.md ---- */

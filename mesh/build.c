@@ -445,7 +445,17 @@ static PetscErrorCode BuildMesh(const SbMeshBuildOptions *opts, BuildWork *w)
         nriver_channel++;
         m->channel[i] = 1;
       }
-  PetscCall(SbTerrainSlopeSubgrid(m, D, target_m));
+  if (opts->subgrid_slope_d8) PetscCall(SbTerrainSlopeSubgrid(m, m->slope, "D8 steepest-descent slope of the conditioned DEM (/slope)", D, target_m));
+  else {
+    /* The local gradient of the DEM as read, the surface D was estimated from: the D8 slope of
+       the conditioned DEM is 0 on the flats that filling makes of depressions (docs/mesh-build.md). */
+    PetscReal *local;
+
+    PetscCall(PetscMalloc1(n, &local));
+    PetscCall(SbTerrainLocalSlope(m, w->dem->v, local));
+    PetscCall(SbTerrainSlopeSubgrid(m, local, "local gradient of the DEM as read, 3x3 finite differences of Horn (1981)", D, target_m));
+    PetscCall(PetscFree(local));
+  }
   if (nafter < nbefore) PetscCall(PetscInfo(NULL, "mesh build: %" PetscInt_FMT " cells of %s are not 8-connected to the outlet and were left out of the basin\n", nbefore - nafter, maskname));
 
   /* Regions, land use and soil on the final mask. The defaults are placeholders until real land
@@ -479,8 +489,8 @@ static PetscErrorCode BuildMesh(const SbMeshBuildOptions *opts, BuildWork *w)
     (void)snprintf(m->source, sizeof(m->source), "shuibao mesh build: dem %s (%s); mask %s; regions %s; landuse %s; soil %s; gauges %s; outlet %s; channel threshold %.10g km2; %" PetscInt_FMT " active cells%s", opts->dem,
                    m->geographic ? "WGS84 degrees" : "projected metres", opts->mask ? opts->mask : "none (every DEM data cell)", opts->regions ? opts->regions : "none (one region)", opts->landuse ? opts->landuse : opts->classes ? "from terrain rules" : "default forest (placeholder)",
                    opts->soil ? opts->soil : opts->classes ? "from terrain rules" : "default loam (placeholder)", opts->gauges ? opts->gauges : "none", outlet_desc, (double)threshold_km2, nafter, nafter < nbefore ? " (cells not connected to the outlet left out)" : "");
-    (void)snprintf(extra, sizeof(extra), "; rivers %s (%" PetscInt_FMT " channel cells from it, burnt %.10g m); sub-grid slope: fractal dimension %.4f%s, target cell %.10g m; classes %s; reservoir level %.10g m", opts->rivers ? opts->rivers : "none", nriver_channel, (double)opts->river_burn_m, (double)D,
-                   opts->slope_dimension > 0 ? "" : " (estimated from the DEM)", (double)target_m, opts->classes ? opts->classes : "none", (double)m->reservoir_level_m);
+    (void)snprintf(extra, sizeof(extra), "; rivers %s (%" PetscInt_FMT " channel cells from it, burnt %.10g m); sub-grid slope: %s, fractal dimension %.4f%s, target cell %.10g m; classes %s; reservoir level %.10g m", opts->rivers ? opts->rivers : "none", nriver_channel, (double)opts->river_burn_m,
+                   opts->subgrid_slope_d8 ? "D8 slope" : "local gradient of the DEM", (double)D, opts->slope_dimension > 0 ? "" : " (estimated from the DEM)", (double)target_m, opts->classes ? opts->classes : "none", (double)m->reservoir_level_m);
     PetscCall(PetscStrlcat(m->source, extra, sizeof(m->source)));
   }
   PetscFunctionReturn(PETSC_SUCCESS);

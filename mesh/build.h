@@ -21,6 +21,8 @@ typedef struct {
   /* Sub-grid slope (mesh/terrain.h), always written as /slope_subgrid. */
   PetscReal   slope_dimension;    /* fractal dimension D in (1, 2); 0: estimated from the DEM */
   PetscReal   slope_target_cell_m; /* 0: default 90 m */
+  PetscBool   subgrid_slope_d8;   /* scale the D8 slope of the conditioned DEM (as before) instead of the
+                                     local gradient of the DEM as read (default; docs/mesh-build.md) */
   /* Land use and soil from terrain rules (mesh/terrain.h) where no raster is given. */
   const char *classes;            /* optional JSON rules file */
   /* A level-pool reservoir (engine/reservoir.c): its normal pool level, written as the mesh's

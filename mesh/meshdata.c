@@ -151,6 +151,7 @@ static PetscErrorCode WriteContents(const SbMeshData *m, const char *path, const
     SbCallHDF5(d = H5Dopen2(file, "slope_subgrid", H5P_DEFAULT));
     PetscCall(SbH5WriteAttrDouble(d, "fractal_dimension", m->slope_fractal_dimension));
     PetscCall(SbH5WriteAttrDouble(d, "target_cell_m", m->slope_target_cell_m));
+    if (m->slope_subgrid_source[0]) PetscCall(SbH5WriteAttrString(d, "scaled_slope", m->slope_subgrid_source));
     SbCallHDF5(H5Dclose(d));
   }
   PetscCall(WriteMap(file, "channel", H5T_STD_U8LE, H5T_NATIVE_UINT8, m->channel, m->nx, m->ny, "1", "channel cell (1 = channel)"));

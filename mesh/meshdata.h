@@ -85,6 +85,7 @@ typedef struct {
   PetscReal *slope;             /* tan(steepest-descent angle), m/m, of the conditioned surface */
   PetscReal *slope_subgrid;     /* NULL, or tan of the sub-grid slope (mesh/terrain.h): written as /slope_subgrid */
   PetscReal  slope_fractal_dimension, slope_target_cell_m; /* D and target cell of slope_subgrid */
+  char       slope_subgrid_source[128]; /* the slope it scales (mesh/terrain.h SbTerrainSlopeSubgrid) */
   uint8_t   *channel;           /* 1 = channel cell */
   int32_t   *region;            /* 1.. = region id, 0 outside */
   int32_t   *landuse;           /* SbLandUse */

@@ -55,7 +55,52 @@ PetscErrorCode SbTerrainFractalDimension(const SbMeshData *m, const PetscReal *z
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode SbTerrainSlopeSubgrid(SbMeshData *m, PetscReal D, PetscReal target_m)
+/* z of the cell (r0 + dr, c0 + dc), or NaN when it is off the grid or has no data. */
+static PetscReal NeighbourZ(const SbMeshData *m, const PetscReal *z, PetscInt r0, PetscInt c0, PetscInt dr, PetscInt dc)
+{
+  const PetscInt r = r0 + dr, c = c0 + dc;
+
+  return (r >= 0 && r < m->ny && c >= 0 && c < m->nx) ? z[r * m->nx + c] : (PetscReal)NAN;
+}
+
+PetscErrorCode SbTerrainLocalSlope(const SbMeshData *m, const PetscReal *z, PetscReal *tan_slope)
+{
+  PetscFunctionBeginUser;
+  for (PetscInt r = 0; r < m->ny; r++)
+    for (PetscInt c = 0; c < m->nx; c++) {
+      const PetscReal zc = z[r * m->nx + c];
+      PetscReal       zz[3][3], gx, gy;
+
+      tan_slope[r * m->nx + c] = 0;
+      if (PetscIsNanReal(zc)) continue;
+      /* Missing neighbours (header): the four beside the cell first, from the opposite one; then the
+         corners, from the opposite corner or else from the two beside it (z_N + z_E − z_c for NE),
+         which is exact on a plane too. */
+      zz[1][1] = zc;
+      for (PetscInt pass = 0; pass < 2; pass++)
+        for (PetscInt i = -1; i <= 1; i++)
+          for (PetscInt j = -1; j <= 1; j++) {
+            PetscReal v, o;
+
+            if ((i == 0 && j == 0) || (pass == 0) != (i == 0 || j == 0)) continue;
+            v = NeighbourZ(m, z, r, c, i, j);
+            if (PetscIsNanReal(v)) {
+              o = NeighbourZ(m, z, r, c, -i, -j);
+              if (!PetscIsNanReal(o)) v = 2 * zc - o;
+              else v = pass == 0 ? zc : zz[1 + i][1] + zz[1][1 + j] - zc;
+            }
+            zz[1 + i][1 + j] = v;
+          }
+      /* Horn (1981): weights 1, 2, 1 across the direction; rows run north to south (row 0 is the
+         northern edge), the sign does not matter for the magnitude. */
+      gx = ((zz[0][2] + 2 * zz[1][2] + zz[2][2]) - (zz[0][0] + 2 * zz[1][0] + zz[2][0])) / (8 * m->dx_m[r]);
+      gy = ((zz[2][0] + 2 * zz[2][1] + zz[2][2]) - (zz[0][0] + 2 * zz[0][1] + zz[0][2])) / (8 * m->dy_m);
+      tan_slope[r * m->nx + c] = PetscSqrtReal(gx * gx + gy * gy);
+    }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode SbTerrainSlopeSubgrid(SbMeshData *m, const PetscReal *tan_cell, const char *source, PetscReal D, PetscReal target_m)
 {
   const size_t n = (size_t)m->nx * (size_t)m->ny;
 
@@ -65,8 +110,9 @@ PetscErrorCode SbTerrainSlopeSubgrid(SbMeshData *m, PetscReal D, PetscReal targe
   if (!m->slope_subgrid) PetscCall(PetscMalloc1(n, &m->slope_subgrid));
   for (size_t i = 0; i < n; i++) {
     m->slope_subgrid[i] = 0;
-    if (m->mask[i]) PetscCall(SbCsleSlopeCorrect(PetscMax(m->slope[i], 0.0), PetscSqrtReal(m->cell_area[i]), target_m, D, &m->slope_subgrid[i]));
+    if (m->mask[i]) PetscCall(SbCsleSlopeCorrect(PetscMax(tan_cell[i], 0.0), PetscSqrtReal(m->cell_area[i]), target_m, D, &m->slope_subgrid[i]));
   }
+  PetscCall(PetscStrncpy(m->slope_subgrid_source, source, sizeof(m->slope_subgrid_source)));
   m->slope_fractal_dimension = D;
   m->slope_target_cell_m     = target_m;
   PetscFunctionReturn(PETSC_SUCCESS);

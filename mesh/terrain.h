@@ -14,10 +14,19 @@
    conditioning); m->mask: active cells. */
 PETSC_EXTERN PetscErrorCode SbTerrainFractalDimension(const SbMeshData *m, const PetscReal *z, PetscReal *D);
 
-/* m->slope_subgrid (allocated here) from m->slope by SbCsleSlopeCorrect (engine/csle.c, the
-   assessment's own correction) with d_cell = sqrt(cell area), target_m and D; records D and
-   target_m in m. */
-PETSC_EXTERN PetscErrorCode SbTerrainSlopeSubgrid(SbMeshData *m, PetscReal D, PetscReal target_m);
+/* Local gradient (tan of the slope) of every cell of the grid from z[ny*nx] (NaN: no data) by the
+   3x3 finite differences of Horn (1981), Proc. IEEE 69(1):14-47, on the metric cell sizes of m
+   (m->dx_m of the cell's row, m->dy_m). A neighbour without data (or off the grid) is extrapolated
+   from the cell and the opposite neighbour (2 z_c - z_opposite); where that has no data either, a
+   neighbour beside the cell takes z_c and a corner the plane through the cell and the two beside
+   it (z_N + z_E - z_c for NE), so that a plane has its exact gradient at every cell with a
+   neighbour on each axis; a cell without data gets 0. */
+PETSC_EXTERN PetscErrorCode SbTerrainLocalSlope(const SbMeshData *m, const PetscReal *z, PetscReal *tan_slope);
+
+/* m->slope_subgrid (allocated here) from tan_cell[ny*nx] (the local gradient of the DEM as read,
+   or m->slope) by SbCsleSlopeCorrect (engine/csle.c, the assessment's own correction) with d_cell =
+   sqrt(cell area), target_m and D; records D, target_m and the name of the source in m. */
+PETSC_EXTERN PetscErrorCode SbTerrainSlopeSubgrid(SbMeshData *m, const PetscReal *tan_cell, const char *source, PetscReal D, PetscReal target_m);
 
 /* Land use (unless keep_landuse) and soil (unless keep_soil) of every active cell from the rules
    of the JSON file path (format in docs/mesh-build.md, "Classes from terrain"), using the elevation

@@ -60,6 +60,7 @@ set_tests_properties(mesh.build_hanjiang_full PROPERTIES SKIP_RETURN_CODE 77 FIX
 # 30 days of the wet season on that mesh, 2 ranks: the river reaches the outlet (docs/hanjiang.md)
 sb_test(run.hanjiang_wet_np2 mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_hanjiang_wet.py ${MPIEXEC_EXECUTABLE} ${SB_EXE} ${CMAKE_SOURCE_DIR}/tests/regression/hanjiang_wet/scenario.json ${SB_REG}/hanjiang_full.h5 ${SB_REG}/hanjiang_wet_np2.h5)
 set_tests_properties(run.hanjiang_wet_np2 PROPERTIES SKIP_RETURN_CODE 77 FIXTURES_REQUIRED hanjiang_full PROCESSORS 2)
+sb_test(bad.build_subgrid_slope cli ${SB_RUNCASE} --expect-error --timeout 60 --fail-substr "--subgrid-slope: expected dem or d8, got horn" --absent ${SB_REG}/out_bad.build_subgrid_slope.h5 -- ${SB_EXE} mesh build --dem ${CMAKE_SOURCE_DIR}/tests/rasters/good_dem.asc --subgrid-slope horn -o ${SB_REG}/out_bad.build_subgrid_slope.h5)
 sb_test(bad.build_classes_key cli ${SB_RUNCASE} --expect-error --timeout 60 --fail-substr "bad_classes.json: landuse.shares.forests: unknown key" --absent ${SB_REG}/out_bad.build_classes_key.h5 -- ${SB_EXE} mesh build --dem ${CMAKE_SOURCE_DIR}/tests/rasters/good_dem.asc --classes-from-terrain ${CMAKE_SOURCE_DIR}/tests/regression/hanjiang_mesh/bad_classes.json -o ${SB_REG}/out_bad.build_classes_key.h5)
 sb_test(bad.build_reservoir_no_water cli ${SB_RUNCASE} --expect-error --timeout 60 --fail-substr "--reservoir-level: no active cell of land use water (7) lies at or below 170.00 m" --absent ${SB_REG}/out_bad.build_reservoir_no_water.h5 -- ${SB_EXE} mesh build --dem ${CMAKE_SOURCE_DIR}/tests/rasters/good_dem.asc --reservoir-level 170 -o ${SB_REG}/out_bad.build_reservoir_no_water.h5)
 sb_test(bad.build_rivers_coordinate cli ${SB_RUNCASE} --expect-error --timeout 60 --fail-substr "bad_rivers.geojson: features[0].geometry.coordinates[1]: expected [x, y] numbers" --absent ${SB_REG}/out_bad.build_rivers_coordinate.h5 -- ${SB_EXE} mesh build --dem ${CMAKE_SOURCE_DIR}/tests/rasters/good_dem.asc --rivers ${CMAKE_SOURCE_DIR}/tests/regression/hanjiang_mesh/bad_rivers.geojson -o ${SB_REG}/out_bad.build_rivers_coordinate.h5)
@@ -271,6 +272,12 @@ foreach(np 1 2 4)
 endforeach()
 set_tests_properties(assessment.years_np1 PROPERTIES FIXTURES_SETUP assessment_years_np1)
 set_tests_properties(assessment.years_np2 assessment.years_np4 PROPERTIES FIXTURES_REQUIRED assessment_years_np1)
+# B from vegetation cover and the mesh's sub-grid slope in the assessment, and their bad values
+# (tests/regression/check_cover.py).
+foreach(np 1 2 4)
+  sb_test(assessment.cover_np${np} mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_cover.py ${SB_EXE} ${SB_REG}/synth2km.h5 ${CMAKE_SOURCE_DIR}/scenarios/assessment.json ${SB_REG} ${np} ${MPIEXEC_EXECUTABLE})
+  set_tests_properties(assessment.cover_np${np} PROPERTIES FIXTURES_REQUIRED synth2km PROCESSORS ${np})
+endforeach()
 # R and K maps of the assessment against known answers, and bad maps (tests/regression/check_maps.py).
 foreach(np 1 2)
   sb_test(assessment.maps_np${np} mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_maps.py ${SB_EXE} ${SB_REG}/synth2km.h5 ${CMAKE_SOURCE_DIR}/scenarios/assessment.json ${SB_REG} ${np} ${MPIEXEC_EXECUTABLE})

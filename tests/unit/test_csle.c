@@ -14,7 +14,12 @@
       cap, and A = 100 R K L S B E T in closed form at every cell.
    5. Terraced cropland on otherwise identical cells: A lower by exactly E = 0.084.
    6. Classes (SL 190-2007) at their bounds; area per class, soil loss and 水土保持率 equal a
-      brute-force count over the cells, water counted as land without soil loss. */
+      brute-force count over the cells, water counted as land without soil loss.
+   7. B from vegetation cover by Cai et al. (2000), B = 0.6508 − 0.3436 lg(100 c) for 0 < c < 0.783,
+      hand-computed: c = 0.01 → 0.6508 (lg 1 = 0); c = 0.60 → 0.6508 − 0.3436 lg 60 = 0.0398272303682;
+      c = 0.72 → 0.0126205542262; c = 0.78 → 0.000676294515551; 1 at c = 0 and where the formula
+      exceeds 1 (c = 0.0005: 0.6508 + 0.3436 lg 20 = 1.098 → 1); 0 at and above 0.783; an error
+      outside [0, 1]. */
 #include "assessment.h"
 #include "sbtest.h"
 #include <math.h>
@@ -65,6 +70,22 @@ static PetscErrorCode TestFactors(Test *t)
   PetscCall(CheckNear(t, "B of forest", tab.b[SB_LU_FOREST], 0.004, 0));
   PetscCall(CheckNear(t, "B of water", tab.b[SB_LU_WATER] + 1.0, 1.0, 0));
   PetscCall(CheckNear(t, "K of loam (SI)", tab.k[SB_SOIL_LOAM], 0.30 * 0.1317, 1e-15));
+  {
+    const PetscReal c[8] = {0, 0.0005, 0.01, 0.60, 0.72, 0.78, 0.783, 1}, want[8] = {1, 1, 0.6508, 0.0398272303682, 0.0126205542262, 0.000676294515551, 0, 0};
+    PetscReal       B;
+    PetscErrorCode  ierr;
+
+    for (PetscInt i = 0; i < 8; i++) {
+      PetscCall(SbCsleVegetationB(c[i], &B));
+      PetscCall(PetscSNPrintf(what, sizeof(what), "B at vegetation cover %g (Cai et al. 2000)", (double)c[i]));
+      if (want[i] == 0) PetscCall(Check(t, B == 0 ? PETSC_TRUE : PETSC_FALSE, what));
+      else PetscCall(CheckNear(t, what, B, want[i], 1e-11));
+    }
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    ierr = SbCsleVegetationB(1.2, &B);
+    PetscCall(PetscPopErrorHandler());
+    PetscCall(Check(t, ierr == PETSC_ERR_ARG_OUTOFRANGE ? PETSC_TRUE : PETSC_FALSE, "a vegetation cover of 1.2 is an error"));
+  }
   {
     const PetscReal A[7] = {499.9, 500, 2499.9, 2500, 5000, 8000, 15000};
     const PetscInt  want[7] = {1, 2, 2, 3, 4, 5, 6};
