@@ -22,14 +22,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SB_CAL_MAX_PARAMS  3
+#define SB_CAL_MAX_PARAMS  4
 #define SB_CAL_MAX_TARGETS 16
 #define SB_CAL_YEAR_S      (365.25 * 86400.0) /* Julian year: annual runoff = volume / (duration / year) */
 
 /* The parameters a calibration may adjust, the scenario keys each multiplies, and their ranges in
    the scenario schema (keys_water.inc, keys_routing.inc, keys_sediment.inc). */
-typedef enum { SB_CAL_KS = 0, SB_CAL_MANNING = 1, SB_CAL_ERODIBILITY = 2 } SbCalParam;
-static const char *const CalParamNames[] = {"ks_factor", "manning_n", "erodibility"};
+typedef enum { SB_CAL_KS = 0, SB_CAL_MANNING = 1, SB_CAL_ERODIBILITY = 2, SB_CAL_PET = 3 } SbCalParam;
+static const char *const CalParamNames[] = {"ks_factor", "manning_n", "erodibility", "pet_factor"};
 
 /* What a target observes: mean annual runoff (m³/a, /budget/water) or mean annual sediment (t/a,
    /budget/sediment, kg / 1000) through its gauge. */
@@ -140,7 +140,7 @@ static PetscErrorCode ParseTargets(CalCtx *c, const cJSON *root)
   PetscCall(CheckKeys(path, "", root, top, (int)PETSC_STATIC_ARRAY_LENGTH(top)));
   ps = cJSON_GetObjectItemCaseSensitive(root, "parameters");
   ts = cJSON_GetObjectItemCaseSensitive(root, "targets");
-  PetscCheck(ps, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: parameters: required (an object of ks_factor, manning_n, erodibility)", path);
+  PetscCheck(ps, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: parameters: required (an object of ks_factor, manning_n, erodibility, pet_factor)", path);
   PetscCheck(ts, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: targets: required (an array of {gauge, runoff_m3_a or sediment_t_a})", path);
   PetscCall(CheckKeys(path, "parameters", ps, CalParamNames, (int)PETSC_STATIC_ARRAY_LENGTH(CalParamNames)));
   c->tolerance = 1e-3;
@@ -153,7 +153,8 @@ static PetscErrorCode ParseTargets(CalCtx *c, const cJSON *root)
     if (!strncmp(p->string, "//", 2)) continue;
     (void)snprintf(where, sizeof(where), "parameters.%s", p->string);
     PetscCall(CheckKeys(path, where, p, pk, (int)PETSC_STATIC_ARRAY_LENGTH(pk)));
-    c->param[k] = !strcmp(p->string, "ks_factor") ? SB_CAL_KS : !strcmp(p->string, "manning_n") ? SB_CAL_MANNING : SB_CAL_ERODIBILITY;
+    c->param[k] = !strcmp(p->string, "ks_factor") ? SB_CAL_KS : !strcmp(p->string, "manning_n") ? SB_CAL_MANNING : !strcmp(p->string, "erodibility") ? SB_CAL_ERODIBILITY : SB_CAL_PET;
+    PetscCheck(c->param[k] != SB_CAL_PET || c->sc->pet_present, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s: the scenario %s has no forcing.pet, so pet_factor acts on nothing", path, where, c->scenario);
     for (PetscInt j = 0; j < k; j++) PetscCheck(c->param[j] != c->param[k], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s: given twice", path, where);
     PetscCheck(c->param[k] != SB_CAL_ERODIBILITY || c->sc->sed_enabled, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s: the scenario %s has sediment.enabled false, so erodibility acts on nothing", path, where, c->scenario);
     c->init[k]  = 1;
@@ -164,16 +165,17 @@ static PetscErrorCode ParseTargets(CalCtx *c, const cJSON *root)
     PetscCall(Number(path, where, p, "max", 0, 1e6, PETSC_FALSE, &c->hi[k]));
     PetscCheck(c->lo[k] < c->hi[k] && c->init[k] >= c->lo[k] && c->init[k] <= c->hi[k], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s: expected min < max and initial within [min, max], got %g, %g, %g", path, where, (double)c->lo[k], (double)c->hi[k], (double)c->init[k]);
     /* The multiplied values must stay in the ranges of the scenario keys: ks_factor (0, 100],
-       Manning's n (0, 1], erodibility_factor (0, 100]. */
+       Manning's n (0, 1], erodibility_factor (0, 100], forcing.pet.factor (0, 2]. */
     {
-      static const char *const beyond[] = {"infiltration.ks_factor beyond 100", "Manning's n beyond 1", "sediment.erodibility_factor beyond 100"};
+      static const char *const beyond[] = {"infiltration.ks_factor beyond 100", "Manning's n beyond 1", "sediment.erodibility_factor beyond 100", "forcing.pet.factor beyond 2"};
+      const PetscReal          limit[] = {100.0 / c->sc->ks_factor, 1.0 / PetscMax(c->sc->manning_n_overland, c->sc->manning_n_channel), 100.0 / c->sc->sed_erodibility_factor, 2.0 / c->sc->pet_factor};
 
-      kmax = c->param[k] == SB_CAL_KS ? 100.0 / c->sc->ks_factor : c->param[k] == SB_CAL_MANNING ? 1.0 / PetscMax(c->sc->manning_n_overland, c->sc->manning_n_channel) : 100.0 / c->sc->sed_erodibility_factor;
+      kmax = limit[c->param[k]];
       PetscCheck(c->hi[k] <= kmax, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: %s.max: %g would take %s in %s (at most %g here)", path, where, (double)c->hi[k], beyond[c->param[k]], c->scenario, (double)kmax);
     }
     c->np++;
   }
-  PetscCheck(c->np >= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: parameters: expected at least one of ks_factor, manning_n, erodibility", path);
+  PetscCheck(c->np >= 1, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: parameters: expected at least one of ks_factor, manning_n, erodibility, pet_factor", path);
   PetscCheck(cJSON_IsArray(ts) && cJSON_GetArraySize(ts) >= 1 && cJSON_GetArraySize(ts) <= SB_CAL_MAX_TARGETS, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: targets: expected an array of 1 to %d targets", path, SB_CAL_MAX_TARGETS);
   for (const cJSON *t = ts->child; t; t = t->next) {
     char         where[64];
@@ -239,7 +241,7 @@ static PetscErrorCode CheckGauges(CalCtx *c)
    keys (and the name); written on rank 0. */
 static PetscErrorCode WriteScenario(const CalCtx *c, const PetscReal *mult, const char *path, const char *name, const char *description)
 {
-  cJSON *root = cJSON_CreateObject(), *inf = NULL, *rt = NULL, *sed = NULL;
+  cJSON *root = cJSON_CreateObject(), *inf = NULL, *rt = NULL, *sed = NULL, *pet = NULL;
   char  *text;
   FILE  *fp;
   char   partial[PETSC_MAX_PATH_LEN + 16];
@@ -257,9 +259,12 @@ static PetscErrorCode WriteScenario(const CalCtx *c, const PetscReal *mult, cons
       if (!rt) rt = cJSON_AddObjectToObject(root, "routing");
       (void)cJSON_AddNumberToObject(rt, "manning_n_overland", c->sc->manning_n_overland * mult[k]);
       (void)cJSON_AddNumberToObject(rt, "manning_n_channel", c->sc->manning_n_channel * mult[k]);
-    } else {
+    } else if (c->param[k] == SB_CAL_ERODIBILITY) {
       if (!sed) sed = cJSON_AddObjectToObject(root, "sediment");
       (void)cJSON_AddNumberToObject(sed, "erodibility_factor", c->sc->sed_erodibility_factor * mult[k]);
+    } else {
+      if (!pet) pet = cJSON_AddObjectToObject(cJSON_AddObjectToObject(root, "forcing"), "pet");
+      (void)cJSON_AddNumberToObject(pet, "factor", c->sc->pet_factor * mult[k]);
     }
   }
   text = cJSON_Print(root);
@@ -489,7 +494,8 @@ static PetscErrorCode PrintTables(const CalCtx *c)
 
     if (c->param[k] == SB_CAL_KS) PetscCall(PetscPrintf(c->comm, "| ks_factor | infiltration.ks_factor | %.8g | %.8g (-) |\n", (double)m, (double)(c->sc->ks_factor * m)));
     else if (c->param[k] == SB_CAL_MANNING) PetscCall(PetscPrintf(c->comm, "| manning_n | routing.manning_n_overland, routing.manning_n_channel | %.8g | %.8g, %.8g (s m-1/3) |\n", (double)m, (double)(c->sc->manning_n_overland * m), (double)(c->sc->manning_n_channel * m)));
-    else PetscCall(PetscPrintf(c->comm, "| erodibility | sediment.erodibility_factor | %.8g | %.8g (-) |\n", (double)m, (double)(c->sc->sed_erodibility_factor * m)));
+    else if (c->param[k] == SB_CAL_ERODIBILITY) PetscCall(PetscPrintf(c->comm, "| erodibility | sediment.erodibility_factor | %.8g | %.8g (-) |\n", (double)m, (double)(c->sc->sed_erodibility_factor * m)));
+    else PetscCall(PetscPrintf(c->comm, "| pet_factor | forcing.pet.factor | %.8g | %.8g (-) |\n", (double)m, (double)(c->sc->pet_factor * m)));
   }
   PetscCall(PetscPrintf(c->comm, "\n| target | gauge | quantity | unit | observed | simulated | relative error (%%) |\n|---|---|---|---|---|---|---|\n"));
   for (PetscInt k = 0; k < c->nt; k++) PetscCall(PetscPrintf(c->comm, "| %" PetscInt_FMT " | %s | %s | %s | %.8g | %.8g | %+.3g |\n", k, c->gauge[k], CalQuantityNames[c->quantity[k]], CalQuantityUnits[c->quantity[k]], (double)c->observed[k], (double)c->best_sim[k], (double)(100 * (c->best_sim[k] - c->observed[k]) / c->observed[k])));

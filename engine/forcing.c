@@ -117,7 +117,7 @@ PetscErrorCode SbForcingPETAt(SbForcing f, PetscReal t_s, PetscReal *pet_m_s, Pe
       mm_d = SbHargreaves(f->pet_tmin[i], f->pet_tmax[i], ra);
     } else mm_d = SbHargreaves(sc->pet_tmin_c[month - 1], sc->pet_tmax_c[month - 1], ra);
   }
-  *pet_m_s = mm_d / 8.64e7; /* mm/d to m/s */
+  *pet_m_s = sc->pet_factor * mm_d / 8.64e7; /* mm/d to m/s */
   if (next_change_s) *next_change_s = (PetscReal)(day + 1 - f->day0) * 86400.0 - f->sod0_s;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -42,6 +42,7 @@ typedef struct {
   PetscBool  pet_present;                      /* "forcing.pet" */
   int        pet_method;                       /* SbPetMethod */
   PetscReal  pet_latitude_deg;
+  PetscReal  pet_factor;                       /* "forcing.pet.factor" */
   PetscInt   pet_ntmin, pet_ntmax, pet_nmonthly;
   PetscReal *pet_tmin_c, *pet_tmax_c, *pet_monthly_mm_d;
   char       pet_csv[PETSC_MAX_PATH_LEN];      /* "forcing.pet.csv" ("": none) */

@@ -83,15 +83,17 @@ foreach(np 1 2 4)
 endforeach()
 set(SB_CALSED ${CMAKE_SOURCE_DIR}/tests/regression/calibrate_sediment)
 foreach(np 1 2)
-  foreach(case "both;calibrate_sediment;targets[1]: expected exactly one of runoff_m3_a (m3/a) and sediment_t_a (t/a), got both"
-                "neither;calibrate_sediment;targets[1]: expected exactly one of runoff_m3_a (m3/a) and sediment_t_a (t/a), got neither"
-                "sediment_off;calibrate;targets[1].sediment_t_a: the scenario"
-                "erodibility_off;calibrate;parameters.erodibility: the scenario"
-                "erodibility_max;calibrate_sediment;parameters.erodibility.max: 200. would take sediment.erodibility_factor beyond 100")
+  foreach(case "both;calibrate_sediment/base;targets[1]: expected exactly one of runoff_m3_a (m3/a) and sediment_t_a (t/a), got both"
+                "neither;calibrate_sediment/base;targets[1]: expected exactly one of runoff_m3_a (m3/a) and sediment_t_a (t/a), got neither"
+                "sediment_off;calibrate/base;targets[1].sediment_t_a: the scenario"
+                "erodibility_off;calibrate/base;parameters.erodibility: the scenario"
+                "erodibility_max;calibrate_sediment/base;parameters.erodibility.max: 200. would take sediment.erodibility_factor beyond 100"
+                "pet_off;calibrate/base;parameters.pet_factor: the scenario"
+                "pet_max;calibrate_sediment/pet_base;parameters.pet_factor.max: 1.5 would take forcing.pet.factor beyond 2")
     list(GET case 0 bad)
     list(GET case 1 dir)
     list(GET case 2 msg)
-    sb_test(bad.calibrate_${bad}_np${np} bad ${SB_RUNCASE} --np ${np} --expect-error --timeout 60 --fail-substr "bad_${bad}.json: ${msg}" --absent ${SB_REG}/out_bad.calibrate_${bad}_np${np}.json --absent ${SB_REG}/out_bad.calibrate_${bad}_np${np}.json.candidate.json -- ${SB_EXE} calibrate ${CMAKE_SOURCE_DIR}/tests/regression/${dir}/base.json --targets ${SB_CALSED}/bad_${bad}.json -o ${SB_REG}/out_bad.calibrate_${bad}_np${np}.json)
+    sb_test(bad.calibrate_${bad}_np${np} bad ${SB_RUNCASE} --np ${np} --expect-error --timeout 60 --fail-substr "bad_${bad}.json: ${msg}" --absent ${SB_REG}/out_bad.calibrate_${bad}_np${np}.json --absent ${SB_REG}/out_bad.calibrate_${bad}_np${np}.json.candidate.json -- ${SB_EXE} calibrate ${CMAKE_SOURCE_DIR}/tests/regression/${dir}.json --targets ${SB_CALSED}/bad_${bad}.json -o ${SB_REG}/out_bad.calibrate_${bad}_np${np}.json)
   endforeach()
 endforeach()
 

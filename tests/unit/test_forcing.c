@@ -50,6 +50,7 @@ static void Base(SbScenario *sc)
   snprintf(sc->start, sizeof(sc->start), "2021-07-20T08:00:00");
   sc->duration_s     = 24 * 3600.0;
   sc->rain_idw_power = 2;
+  sc->pet_factor     = 1;
 }
 
 static PetscErrorCode TestPET(void)
@@ -101,6 +102,17 @@ static PetscErrorCode TestPET(void)
   CHECKF(Near(pet * 8.64e7, SbHargreaves(16, 26, SbExtraterrestrialRadiation(32.5, 201)), 1e-13), "Hargreaves PET on 2021-07-20 (day 201, July means 16/26 degC): %.4f mm/d", (double)(pet * 8.64e7));
   PetscCall(SbForcingPETAt(f, 16 * 3600.0, &pet, NULL));
   CHECKF(Near(pet * 8.64e7, SbHargreaves(16, 26, SbExtraterrestrialRadiation(32.5, 202)), 1e-13), "Hargreaves PET from midnight uses day 202");
+  PetscCall(SbForcingDestroy(&f));
+  /* forcing.pet.factor multiplies either method */
+  sc.pet_factor = 0.8;
+  PetscCall(SbForcingCreate(NULL, &sc, &f));
+  PetscCall(SbForcingPETAt(f, 0, &pet, NULL));
+  CHECKF(Near(pet * 8.64e7, 0.8 * SbHargreaves(16, 26, SbExtraterrestrialRadiation(32.5, 201)), 1e-13), "forcing.pet.factor 0.8: %.4f mm/d, 0.8 times Hargreaves", (double)(pet * 8.64e7));
+  PetscCall(SbForcingDestroy(&f));
+  sc.pet_method = SB_PET_MONTHLY;
+  PetscCall(SbForcingCreate(NULL, &sc, &f));
+  PetscCall(SbForcingPETAt(f, 3600, &pet, NULL));
+  CHECKF(Near(pet, 0.8 * 7.0 / 8.64e7, 1e-14), "forcing.pet.factor 0.8 on monthly PET: %.4f mm/d (5.6)", (double)(pet * 8.64e7));
   PetscCall(SbForcingDestroy(&f));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
