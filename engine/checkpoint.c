@@ -31,6 +31,7 @@ struct _p_SbCheckpoint {
   SbGrid           *grid; /* not owned */
   uint64_t          mesh_hash;
   char             *scenario_id; /* canonical JSON text (see checkpoint.h) */
+  char             *defaults;    /* this build's scenario defaults (SbScenarioDefaults) */
   SbCheckpointItem *items;
   PetscInt          nitems, cap;
   PetscLogEvent     ev_write, ev_read;
@@ -159,6 +160,7 @@ PetscErrorCode SbCheckpointCreate(SbGrid *grid, const SbScenario *sc, SbCheckpoi
   c->grid = grid;
   PetscCall(MeshHash(grid, &c->mesh_hash));
   PetscCall(ScenarioIdentity(sc, &c->scenario_id));
+  PetscCall(SbScenarioDefaults(&c->defaults));
   PetscCall(PetscLogEventRegister("SbCheckpointWrite", DM_CLASSID, &c->ev_write));
   PetscCall(PetscLogEventRegister("SbCheckpointRead", DM_CLASSID, &c->ev_read));
   *ck = c;
@@ -171,6 +173,7 @@ PetscErrorCode SbCheckpointDestroy(SbCheckpoint *ck)
   if (!*ck) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(PetscFree((*ck)->items));
   PetscCall(PetscFree((*ck)->scenario_id));
+  PetscCall(PetscFree((*ck)->defaults));
   PetscCall(PetscFree(*ck));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -505,6 +508,7 @@ PetscErrorCode SbCheckpointWrite(SbCheckpoint ck, const char *path, PetscReal t_
   PetscCall(PetscSNPrintf(hash, sizeof(hash), "%016llx", (unsigned long long)ck->mesh_hash));
   PetscCall(SbH5WriteAttrString(grp, "mesh_hash", hash));
   PetscCall(SbH5WriteAttrString(grp, "scenario", ck->scenario_id));
+  PetscCall(SbH5WriteAttrString(grp, "defaults", ck->defaults));
   SbCallHDF5(H5Gclose(grp));
   /* The decomposition, so that per-rank sums are restored as they were only on the same one. */
   PetscCall(PetscMalloc1(4, &box));
@@ -586,10 +590,77 @@ static PetscErrorCode CheckFile(MPI_Comm comm, const char *path)
 }
 
 /* Identity checks: format, mesh, scenario, time. */
+/* A string attribute of any length, into a new array (PetscFree it); NULL when absent. */
+static PetscErrorCode ReadLongString(hid_t obj, const char *path, const char *name, char **s)
+{
+  hid_t  attr, type;
+  size_t len;
+  htri_t exists;
+
+  PetscFunctionBeginUser;
+  *s = NULL;
+  SbCallHDF5(exists = H5Aexists(obj, name));
+  if (exists <= 0) PetscFunctionReturn(PETSC_SUCCESS);
+  SbCallHDF5(attr = H5Aopen(obj, name, H5P_DEFAULT));
+  SbCallHDF5(type = H5Aget_type(attr));
+  len = H5Tget_size(type);
+  SbCallHDF5(H5Tclose(type));
+  SbCallHDF5(H5Aclose(attr));
+  PetscCall(PetscMalloc1(len + 2, s));
+  PetscCall(SbH5ReadAttrString(obj, path, name, *s, len + 2));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Whether the scenario (nested objects) sets the dotted key. */
+static PetscBool ScenarioSets(const cJSON *sc, const char *key)
+{
+  char        part[256];
+  const char *p = key;
+
+  while (sc && cJSON_IsObject(sc)) {
+    const char *dot = strchr(p, '.');
+    size_t      n   = dot ? (size_t)(dot - p) : strlen(p);
+
+    if (n >= sizeof(part)) return PETSC_FALSE;
+    memcpy(part, p, n);
+    part[n] = 0;
+    sc = cJSON_GetObjectItemCaseSensitive(sc, part);
+    if (!dot) return sc ? PETSC_TRUE : PETSC_FALSE;
+    p = dot + 1;
+  }
+  return PETSC_FALSE;
+}
+
+/* The first key of this build whose default differs from that of the build that wrote the
+   checkpoint (theirs), or that build did not have, among the keys the scenario does not set (the
+   keys it sets are compared as part of the scenario). */
+static void DefaultsDiffer(const char *theirs, const char *ours, const char *scenario, char *buf, size_t n)
+{
+  cJSON *a = cJSON_Parse(theirs), *b = cJSON_Parse(ours), *s = cJSON_Parse(scenario);
+
+  if (!a) snprintf(buf, n, "its identity/defaults cannot be parsed");
+  else if (b)
+    for (const cJSON *c = b->child; c && !buf[0]; c = c->next) {
+      const cJSON *o = cJSON_GetObjectItemCaseSensitive(a, c->string);
+      char        *x, *y;
+
+      if (ScenarioSets(s, c->string)) continue;
+      x = o ? cJSON_PrintUnformatted(o) : NULL;
+      y = cJSON_PrintUnformatted(c);
+      if (y && !o) snprintf(buf, n, "%s (default %s in this build) is not a key of the build that wrote it", c->string, y);
+      else if (x && y && strcmp(x, y)) snprintf(buf, n, "%s defaults to %s in the build that wrote it and to %s in this one", c->string, x, y);
+      if (x) cJSON_free(x);
+      if (y) cJSON_free(y);
+    }
+  cJSON_Delete(a);
+  cJSON_Delete(b);
+  cJSON_Delete(s);
+}
+
 static PetscErrorCode CheckIdentity(SbCheckpoint ck, hid_t file, const char *path, PetscReal end_s, PetscReal *t_s)
 {
   SbGrid   *g = ck->grid;
-  char      buf[256], hash[32], mesh[PETSC_MAX_PATH_LEN], diff[512] = "", *sid;
+  char      buf[256], hash[32], mesh[PETSC_MAX_PATH_LEN], diff[512] = "", ddiff[512] = "", version[256] = "unknown", *sid, *defaults;
   long long nx, ny;
   double    t;
   hid_t     grp;
@@ -605,19 +676,17 @@ static PetscErrorCode CheckIdentity(SbCheckpoint ck, hid_t file, const char *pat
   PetscCall(SbH5ReadAttrInt(grp, path, "nx", &nx));
   PetscCall(SbH5ReadAttrInt(grp, path, "ny", &ny));
   PetscCall(SbH5ReadAttrString(grp, path, "mesh_hash", hash, sizeof(hash)));
-  {
-    hid_t  attr, type;
-    size_t len;
-
-    SbCallHDF5(attr = H5Aopen(grp, "scenario", H5P_DEFAULT));
-    SbCallHDF5(type = H5Aget_type(attr));
-    len = H5Tget_size(type);
-    SbCallHDF5(H5Tclose(type));
-    SbCallHDF5(H5Aclose(attr));
-    PetscCall(PetscMalloc1(len + 2, &sid));
-    PetscCall(SbH5ReadAttrString(grp, path, "scenario", sid, len + 2));
-  }
+  PetscCall(ReadLongString(grp, path, "scenario", &sid));
+  PetscCheck(sid, PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: identity: scenario: missing from the checkpoint", path);
+  PetscCall(ReadLongString(grp, path, "defaults", &defaults));
   SbCallHDF5(H5Gclose(grp)); /* before any check fails: the caller closes the file */
+  /* Checkpoints written before 2026-11-29 hold no defaults: they are taken as they are. */
+  if (defaults) DefaultsDiffer(defaults, ck->defaults, sid, ddiff, sizeof(ddiff));
+  PetscCall(PetscFree(defaults));
+  if (ddiff[0]) {
+    H5E_BEGIN_TRY { exists = H5Aexists(file, "shuibao_version"); } H5E_END_TRY;
+    if (exists > 0) PetscCall(SbH5ReadAttrString(file, path, "shuibao_version", version, sizeof(version)));
+  }
   PetscCall(SbH5ReadAttrDouble(file, path, "time_s", &t));
   if (strcmp(sid, ck->scenario_id)) {
     cJSON *a = cJSON_Parse(sid), *b = cJSON_Parse(ck->scenario_id);
@@ -632,6 +701,7 @@ static PetscErrorCode CheckIdentity(SbCheckpoint ck, hid_t file, const char *pat
   PetscCall(PetscSNPrintf(buf, sizeof(buf), "%016llx", (unsigned long long)ck->mesh_hash));
   PetscCheck(!strcmp(buf, hash), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: checkpoint of another mesh: %s (hash %s) and this run's %s (hash %s) have the same size but different contents", path, mesh, hash, g->path, buf);
   PetscCheck(!diff[0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: checkpoint of another scenario: %s differs", path, diff);
+  PetscCheck(!ddiff[0], PETSC_COMM_SELF, PETSC_ERR_USER_INPUT, "%s: checkpoint of a build with other defaults: %s, and the scenario leaves it at its default; continue with the build that wrote it (%s)", path, ddiff, version);
   if (t > end_s) {
     char when[128];
 

@@ -1441,6 +1441,29 @@ PetscErrorCode SbScenarioDestroy(SbScenario **scenario)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode SbScenarioDefaults(char **json)
+{
+  cJSON *root = cJSON_CreateObject();
+  char  *text;
+
+  PetscFunctionBeginUser;
+  PetscCheck(root, PETSC_COMM_SELF, PETSC_ERR_MEM, "scenario: out of memory");
+  for (PetscInt i = 0; i < SB_NKEYS; i++) {
+    const SbKey *k = &SbKeys[i];
+
+    if (k->flags & (SB_KEY_REQUIRED | SB_KEY_NOT_INHERITED | SB_KEY_DEFAULT_STEM)) continue;
+    if (k->type == SB_KEY_NUMBER || k->type == SB_KEY_INTEGER) (void)cJSON_AddNumberToObject(root, k->key, k->def);
+    else if (k->type == SB_KEY_BOOL) (void)cJSON_AddBoolToObject(root, k->key, k->def != 0);
+    else if ((k->type == SB_KEY_ENUM || k->type == SB_KEY_STRING) && k->def_text) (void)cJSON_AddStringToObject(root, k->key, k->def_text);
+  }
+  text = cJSON_PrintUnformatted(root);
+  cJSON_Delete(root);
+  PetscCheck(text, PETSC_COMM_SELF, PETSC_ERR_MEM, "scenario: cannot print the defaults");
+  PetscCall(PetscStrallocpy(text, json));
+  cJSON_free(text);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode SbScenarioPrintReference(FILE *fp)
 {
   PetscInt i;

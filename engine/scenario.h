@@ -162,5 +162,9 @@ PETSC_EXTERN PetscErrorCode SbScenarioDestroy(SbScenario **scenario);
 PETSC_EXTERN PetscErrorCode SbScenarioReadFile(MPI_Comm comm, const char *path, char **bytes, size_t *len, char *reason, size_t nreason);
 /* Print the reference (Markdown table: key, type, unit, default, range, meaning) to fp. */
 PETSC_EXTERN PetscErrorCode SbScenarioPrintReference(FILE *fp);
+/* The defaults of this build as a flat JSON object {"dotted.key": value} (numbers, booleans, enums
+   and strings that have one; PetscFree it): checkpoints keep it, so that a restart by a build with
+   other defaults is caught (checkpoint.c). */
+PETSC_EXTERN PetscErrorCode SbScenarioDefaults(char **json);
 
 #endif

@@ -11,7 +11,9 @@
 - a missing segment and a segment of another run are one-line errors naming the checkpoint and
   the segment, with no result;
 - a checkpoint in the layout written before segments (the slices inside the checkpoint, under
-  output/maps), made here from the 8 h one, still restarts to the uninterrupted result.
+  output/maps), made here from the 8 h one, still restarts to the uninterrupted result;
+- a checkpoint of a build with other scenario defaults (its identity/defaults edited here: another
+  default of interception.model, a key that build lacked) is a one-line error naming the key.
 
 usage: restart_segments.py MPIEXEC SHUIBAO SCENARIO_DIR MESH WORKDIR REFERENCE_NP2
 """
@@ -21,6 +23,7 @@ import subprocess
 import sys
 
 import h5py
+import numpy as np
 
 from sbcheck import check, finish
 
@@ -125,4 +128,25 @@ r = run(full, out5, "--restart", old)
 check(r.returncode == 0, f"continued from a checkpoint of the old layout ({r.stderr.strip()[:300]})")
 r = subprocess.run(compare + [reference, out5], capture_output=True, text=True)
 check(r.returncode == 0, f"its result equals the uninterrupted run bit for bit: {r.stdout.strip()[-300:]}")
+
+# 6. Another build's defaults.
+import json
+for case, edit, expect in (("changed", lambda d: d.update({"interception.model": "bucket"}),
+                            'interception.model defaults to "bucket" in the build that wrote it and to "aston" in this one'),
+                           ("missing", lambda d: d.pop("interception.model"),
+                            'interception.model (default "aston" in this build) is not a key of the build that wrote it')):
+    other = base + f"_defaults_{case}.ckpt.h5"
+    shutil.copy(ckpt2, other)
+    with h5py.File(other, "r+") as f:
+        d = json.loads(f["identity"].attrs["defaults"])
+        edit(d)
+        f["identity"].attrs.create("defaults", np.bytes_(json.dumps(d, separators=(",", ":"))))  # fixed length, as shuibao writes it
+    out6 = base + f"_defaults_{case}.h5"
+    for stale in (out6, out6[:-3] + ".xmf"):
+        if os.path.exists(stale):
+            os.remove(stale)
+    r = run(full, out6, "--restart", other)
+    lines = r.stderr.strip().splitlines()
+    check(r.returncode != 0 and len(lines) == 1 and f"{other}: checkpoint of a build with other defaults: {expect}" in lines[0], f"defaults {case}: one line naming the key: {lines[:2]}")
+    check(not os.path.exists(out6) and not os.path.exists(out6 + ".partial"), f"defaults {case}: no result")
 finish()
