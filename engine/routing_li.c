@@ -30,6 +30,7 @@ typedef struct {
   DM             da1, da3; /* box stencil width 3: dof 1 (static data, set-up only), dof 3 (state ghosts) */
   Vec            Xl;       /* the state with ghosts 3 deep, on the state's ghost buffer (SbStateGetGhostBuffer) */
   SbRoutingLocal L;
+  SbCellRuns     act;         /* the active cells of the ghosted block (cellruns.h): the step visits these only */
   PetscReal     *qe, *qs, *f; /* per local index: new unit discharge of the east and south face; limiter factor */
   /* Outlets in the block of owned cells and one ring: local index (sorted), width, sqrt slope, discharge */
   PetscInt       nout;
@@ -96,6 +97,11 @@ static PetscErrorCode SetUp_LI(SbRouting r)
     PetscCall(VecCreateSeqWithArray(PETSC_COMM_SELF, 3, 3 * n, buf, &li->Xl));
   }
   PetscCall(PetscCalloc3(n, &li->qe, n, &li->qs, n, &li->f));
+  /* The step computes the faces and factors of active cells only; an inactive cell is a wall
+     (no discharge through its faces) and lets its neighbours' outflow through unscaled. */
+  PetscCall(SbCellRunsCreate(xm, ym, li->L.flags, SB_CELL_ACTIVE, &li->act));
+  for (PetscInt k = 0; k < n; k++)
+    if (!(li->L.flags[k] & SB_CELL_ACTIVE)) li->f[k] = 1.0;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -108,6 +114,7 @@ static PetscErrorCode Destroy_LI(SbRouting r)
   if (li->L.flags) PetscCall(SbRoutingLocalDestroy(&li->L));
   if (li->qe) PetscCall(PetscFree3(li->qe, li->qs, li->f));
   if (li->out_l) PetscCall(PetscFree4(li->out_l, li->out_w, li->out_s, li->out_q));
+  PetscCall(SbCellRunsDestroy(&li->act));
   PetscCall(VecDestroy(&li->Xl));
   PetscCall(DMDestroy(&li->da1));
   PetscCall(DMDestroy(&li->da3));
@@ -117,28 +124,32 @@ static PetscErrorCode Destroy_LI(SbRouting r)
 
 static PetscErrorCode StableDt_LI(SbRouting r, PetscReal *dt)
 {
-  SbRoutingLI  *li = (SbRoutingLI *)r->data;
-  SbGrid       *g  = r->grid;
-  const SbCell *x;
-  PetscReal     smax = 0;
+  SbRoutingLI      *li = (SbRoutingLI *)r->data;
+  SbGrid           *g  = r->grid;
+  const SbCellRuns *act = &g->active;
+  const SbCell     *x;
+  PetscReal         smax = 0;
+  PetscBool         bad  = PETSC_FALSE;
 
   PetscFunctionBeginUser;
   PetscCall(VecGetArrayRead(r->state->X, (const PetscScalar **)&x));
-  for (PetscInt j = 0; j < g->ym; j++) {
-    const PetscInt base = (g->ys + j - li->L.gys) * li->L.gxm + (g->xs - li->L.gxs);
+  /* A NaN or negative depth makes the maximum the largest real on every rank (the comparison is
+     false for NaN), so the step becomes zero and the time loop names the cell. This looks at every
+     owned cell, inactive ones too, where nothing else does: it costs a comparison per cell. */
+  for (PetscInt k = 0; k < g->xm * g->ym; k++) bad = (PetscBool)(bad | !(x[k].h >= 0));
+  if (bad) smax = PETSC_MAX_REAL;
+  else
+    for (PetscInt jj = 0; jj < g->ym; jj++) {
+      /* from the owned block's index to the ghosted block's */
+      const PetscInt off = (g->ys + jj - li->L.gys) * li->L.gxm + (g->xs - li->L.gxs) - jj * g->xm;
 
-    for (PetscInt i = 0; i < g->xm; i++) {
-      const SbCell  *c = &x[j * g->xm + i];
-      const PetscInt k = base + i;
+      for (PetscInt q = act->row[jj]; q < act->row[jj + 1]; q++)
+        for (PetscInt k = act->k[2 * q]; k < act->k[2 * q + 1]; k++) {
+          const PetscReal h = x[k].h;
 
-      /* A NaN or negative depth makes the maximum the largest real on every rank (the comparison is false
-         for NaN), so the step becomes zero and the time loop names the cell. */
-      if (!(c->h >= 0)) smax = PETSC_MAX_REAL;
-      else if ((li->L.flags[k] & (SB_CELL_ACTIVE | SB_CELL_POOL)) == SB_CELL_ACTIVE && c->h > 0) {
-        smax = PetscMax(smax, PetscSqrtReal(SB_GRAVITY * SbFlowDepth(&li->L, k, c->h)));
-      }
+          if (!(li->L.flags[k + off] & SB_CELL_POOL) && h > 0) smax = PetscMax(smax, PetscSqrtReal(SB_GRAVITY * SbFlowDepth(&li->L, k + off, h)));
+        }
     }
-  }
   PetscCall(VecRestoreArrayRead(r->state->X, (const PetscScalar **)&x));
   /* The flow speed counts as well as the gravity wave, for steep shallow flow is supercritical
      (u > sqrt(g d)), where the step of Bates et al. (eq. 12) lets the explicit outlet and face
@@ -227,6 +238,7 @@ static PetscErrorCode Step_LI(SbRouting r, PetscReal dt)
   SbGrid               *g  = r->grid;
   SbState              *s  = r->state;
   const SbRoutingLocal *L  = &li->L;
+  const SbCellRuns     *act = &li->act;
   const SbCell        **xl;
   SbCell              **xg;
   const PetscInt        gxs = L->gxs, gys = L->gys, gxm = L->gxm;
@@ -238,16 +250,21 @@ static PetscErrorCode Step_LI(SbRouting r, PetscReal dt)
   PetscCall(DMGlobalToLocal(li->da3, s->X, INSERT_VALUES, li->Xl));
   PetscCall(DMDAVecGetArrayRead(li->da3, li->Xl, (void *)&xl));
 
-  /* 1. New discharges on the east and south faces of the owned cells and two rings around them. */
+  /* 1. New discharges on the east and south faces of the owned cells and two rings around them.
+        The active cells alone are visited (cellruns.h): an inactive cell's faces stay zero
+        (SetUp_LI), for a face carries water only between two active cells. */
   for (PetscInt j = PetscMax(ys - 2, 0); j < PetscMin(ye + 1, g->ny); j++) {
     const PetscReal ls = SbSouthWidth(g, j);
+    const PetscInt  jj = j - gys, base = jj * gxm;
 
-    for (PetscInt i = PetscMax(xs - 2, 0); i < PetscMin(xe + 1, g->nx); i++) {
-      const PetscInt k = (j - gys) * gxm + (i - gxs);
-      PetscReal      qe = 0.0, qs = 0.0;
+    for (PetscInt run = act->row[jj]; run < act->row[jj + 1]; run++) {
+      PetscInt k0, k1;
 
-      if (L->flags[k] & SB_CELL_ACTIVE) {
+      SbCellRunsClip(act, run, jj, PetscMax(xs - 2, 0) - gxs, PetscMin(xe + 1, g->nx) - gxs, &k0, &k1);
+      for (PetscInt k = k0; k < k1; k++) {
+        const PetscInt  i = gxs + (k - base);
         const PetscReal h = xl[j][i].h;
+        PetscReal       qe = 0.0, qs = 0.0;
 
         /* The neighbouring faces of the q-centred term; where one is a wall (grid edge or inactive
            cell), the face's own discharge stands for it (zero gradient, as the open boundaries of
@@ -268,9 +285,9 @@ static PetscErrorCode Step_LI(SbRouting r, PetscReal dt)
 
           qs = FaceQ(r, L, k, k + gxm, h, xl[j + 1][i].h, q, qm, qp, (L->flags[k] & SB_CELL_LINK_S) ? PETSC_TRUE : PETSC_FALSE, g->dy_m, ls, dt, &speed);
         }
+        li->qe[k] = qe;
+        li->qs[k] = qs;
       }
-      li->qe[k] = qe;
-      li->qs[k] = qs;
     }
   }
   li->face_speed = speed;
@@ -278,7 +295,7 @@ static PetscErrorCode Step_LI(SbRouting r, PetscReal dt)
 
   PetscCall(PetscLogEventBegin(r->ev_continuity, 0, 0, 0, 0));
   /* 2. Outlets and limiter factors of the owned cells and one ring: the volume leaving a cell in
-        this step may not exceed the volume it holds. */
+        this step may not exceed the volume it holds. An inactive cell's factor stays 1 (SetUp_LI). */
   for (PetscInt c = 0; c < li->nout; c++) {
     const PetscInt k = li->out_l[c], i = gxs + k % gxm, j = gys + k / gxm;
 
@@ -286,40 +303,47 @@ static PetscErrorCode Step_LI(SbRouting r, PetscReal dt)
   }
   for (PetscInt j = PetscMax(ys - 1, 0); j < PetscMin(ye + 1, g->ny); j++) {
     const PetscReal ls = SbSouthWidth(g, j), ln = j > 0 ? SbSouthWidth(g, j - 1) : 0.0;
+    const PetscInt  jj = j - gys, base = jj * gxm;
 
-    for (PetscInt i = PetscMax(xs - 1, 0); i < PetscMin(xe + 1, g->nx); i++) {
-      const PetscInt k = (j - gys) * gxm + (i - gxs);
-      PetscReal      out, vol;
+    for (PetscInt run = act->row[jj]; run < act->row[jj + 1]; run++) {
+      PetscInt k0, k1;
 
-      if (!(L->flags[k] & SB_CELL_ACTIVE)) {
-        li->f[k] = 1.0;
-        continue;
+      SbCellRunsClip(act, run, jj, PetscMax(xs - 1, 0) - gxs, PetscMin(xe + 1, g->nx) - gxs, &k0, &k1);
+      for (PetscInt k = k0; k < k1; k++) {
+        const PetscInt i = gxs + (k - base);
+        PetscReal      out, vol;
+
+        out = PetscMax(li->qe[k], 0.0) * g->dy_m + PetscMax(li->qs[k], 0.0) * ls;
+        if (i > 0) out += PetscMax(-li->qe[k - 1], 0.0) * g->dy_m;
+        if (j > 0) out += PetscMax(-li->qs[k - gxm], 0.0) * ln;
+        out += OutletQ(li, k);
+        out *= dt;
+        vol      = xl[j][i].h * L->area[k];
+        li->f[k] = out > vol ? vol / out : 1.0;
       }
-      out = PetscMax(li->qe[k], 0.0) * g->dy_m + PetscMax(li->qs[k], 0.0) * ls;
-      if (i > 0) out += PetscMax(-li->qe[k - 1], 0.0) * g->dy_m;
-      if (j > 0) out += PetscMax(-li->qs[k - gxm], 0.0) * ln;
-      out += OutletQ(li, k);
-      out *= dt;
-      vol      = xl[j][i].h * L->area[k];
-      li->f[k] = out > vol ? vol / out : 1.0;
     }
   }
 
-  /* 3. Continuity of the owned cells with the limited discharges. */
+  /* 3. Continuity of the owned active cells with the limited discharges. */
   PetscCall(DMDAVecGetArray(s->da, s->X, &xg));
   for (PetscInt j = ys; j < ye; j++) {
     const PetscReal ls = SbSouthWidth(g, j);
+    const PetscInt  jj = j - gys, base = jj * gxm;
 
-    for (PetscInt i = xs; i < xe; i++) {
-      const PetscInt k = (j - gys) * gxm + (i - gxs);
-      PetscReal      qe, qw, qs, qn, qo;
+    for (PetscInt run = act->row[jj]; run < act->row[jj + 1]; run++) {
+      PetscInt k0, k1;
 
-      if (!(L->flags[k] & SB_CELL_ACTIVE)) continue;
-      Limited(li, g, i, j, k, &qe, &qw, &qs, &qn, &qo);
-      xg[j][i].h  = PetscMax(xl[j][i].h + dt * (qw - qe + qn - qs - qo) / L->area[k], 0.0);
-      xg[j][i].qx = qe / g->dy_m;
-      xg[j][i].qy = qs / ls;
-      outflow += dt * qo;
+      SbCellRunsClip(act, run, jj, xs - gxs, xe - gxs, &k0, &k1);
+      for (PetscInt k = k0; k < k1; k++) {
+        const PetscInt i = gxs + (k - base);
+        PetscReal      qe, qw, qs, qn, qo;
+
+        Limited(li, g, i, j, k, &qe, &qw, &qs, &qn, &qo);
+        xg[j][i].h  = PetscMax(xl[j][i].h + dt * (qw - qe + qn - qs - qo) / L->area[k], 0.0);
+        xg[j][i].qx = qe / g->dy_m;
+        xg[j][i].qy = qs / ls;
+        outflow += dt * qo;
+      }
     }
   }
   /* Gauges owned here: everything that leaves the gauge cell. */
