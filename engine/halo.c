@@ -8,6 +8,8 @@ struct _p_SbHalo {
   PetscBool roots_ghosted;
   PetscInt  gxs, gys, gxm, gym; /* the ghosted block */
   PetscSF   sf;                 /* roots: the owners' arrays; leaves: the selected ghost cells, dof each */
+  PetscBool zero_others;
+  SbCellRuns others;            /* with zero_others: the cells of the ghosted block not selected */
 };
 
 /* The ghost corners of the block [xs, xs + xm) x [ys, ys + ym) ghosted w deep on an nx x ny grid. */
@@ -33,7 +35,7 @@ static PetscInt Owner(const PetscInt *start, PetscInt np, PetscInt i)
   return lo;
 }
 
-PetscErrorCode SbHaloCreate(SbGrid *g, PetscInt width, PetscInt dof, const uint8_t *sel, uint8_t bits, PetscBool roots_ghosted, SbHalo *halo)
+PetscErrorCode SbHaloCreate(SbGrid *g, PetscInt width, PetscInt dof, const uint8_t *sel, uint8_t bits, PetscBool roots_ghosted, PetscBool zero_others, SbHalo *halo)
 {
   SbHalo          h;
   const PetscInt *lx, *ly;
@@ -85,6 +87,15 @@ PetscErrorCode SbHaloCreate(SbGrid *g, PetscInt width, PetscInt dof, const uint8
   PetscCall(PetscSFCreate(g->comm, &h->sf));
   PetscCall(PetscSFSetGraph(h->sf, dof * (roots_ghosted ? h->gxm * h->gym : g->xm * g->ym), nleaves, ilocal, PETSC_OWN_POINTER, iremote, PETSC_OWN_POINTER));
   PetscCall(PetscSFSetUp(h->sf));
+  h->zero_others = zero_others;
+  if (zero_others) {
+    uint8_t *other;
+
+    PetscCall(PetscMalloc1(h->gxm * h->gym + 1, &other));
+    for (PetscInt k = 0; k < h->gxm * h->gym; k++) other[k] = (sel[k] & bits) ? 0 : 1;
+    PetscCall(SbCellRunsCreate(h->gxm, h->gym, other, 1, &h->others));
+    PetscCall(PetscFree(other));
+  }
   *halo = h;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -104,6 +115,8 @@ PetscErrorCode SbHaloUpdate(SbHalo h, const PetscScalar *root, PetscScalar *ghos
 
       for (PetscInt r = act->row[jj]; r < act->row[jj + 1]; r++) PetscCall(PetscArraycpy(ghosted + (act->k[2 * r] + off) * dof, root + act->k[2 * r] * dof, (act->k[2 * r + 1] - act->k[2 * r]) * dof));
     }
+  if (h->zero_others)
+    for (PetscInt r = 0; r < h->others.nruns; r++) PetscCall(PetscArrayzero(ghosted + h->others.k[2 * r] * dof, (h->others.k[2 * r + 1] - h->others.k[2 * r]) * dof));
   PetscCall(PetscSFBcastEnd(h->sf, MPIU_SCALAR, root, ghosted, MPI_REPLACE));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -123,6 +136,7 @@ PetscErrorCode SbHaloDestroy(SbHalo *halo)
   PetscFunctionBeginUser;
   if (!*halo) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(PetscSFDestroy(&(*halo)->sf));
+  PetscCall(SbCellRunsDestroy(&(*halo)->others));
   PetscCall(PetscFree(*halo));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -89,7 +89,7 @@ static PetscErrorCode SetUp_LI(SbRouting r)
      so that the set-up does not hold both. */
   PetscCall(DMDestroy(&li->da1));
   /* The state ghosted 3 deep at the active cells alone (halo.h): the step reads nothing else. */
-  PetscCall(SbHaloCreate(g, 3, 3, li->L.flags, SB_CELL_ACTIVE, PETSC_FALSE, &li->halo));
+  PetscCall(SbHaloCreate(g, 3, 3, li->L.flags, SB_CELL_ACTIVE, PETSC_FALSE, PETSC_FALSE, &li->halo));
   {
     PetscInt    hxs, hys, hxm, hym;
     PetscScalar *buf;

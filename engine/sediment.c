@@ -40,6 +40,7 @@
 #include "hydro_tables.h"
 #include "exactsum.h"
 #include "h5io.h"
+#include "halo.h"
 #include "meshdata.h"
 
 #define SB_SED_MAX_CLASSES 8
@@ -82,6 +83,10 @@ struct _p_SbSediment {
   DM  da;         /* dof nc (star stencil, width 1), ownership of grid->da */
   Vec M, B, acc;  /* suspended (kg), loose bed (kg), cumulative budget fields (kg) */
   Vec cl;         /* local on da: outflow concentrations of the sub-step, with ghosts */
+  /* The halos of the step (halo.h): the water state into state->Xl (its inactive cells set to
+     zero) and the concentrations of cl, at the active cells of the block ghosted one cell deep
+     without its corners (the step reads a cell's face neighbours only). */
+  SbHalo halo_x, halo_c;
 
   /* Per owned cell (index k in the owned block): the routing's cell classes (SB_CELL_*) and
      SB_SED_DAM, the index of the cell's soil texture and land use in pairs, the slope of the
@@ -296,6 +301,36 @@ static PetscErrorCode SetCells(SbSediment s, const SbScenario *sc)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The halos of the step (halo_x, halo_c). */
+static PetscErrorCode CreateHalos(SbSediment s)
+{
+  SbGrid               *g = s->grid;
+  const SbRoutingLocal *L = s->routing->local;
+  const PetscInt        xs = g->xs, ys = g->ys, xe = g->xs + g->xm, ye = g->ys + g->ym;
+  const PetscInt        gxs = PetscMax(xs - 1, 0), gys = PetscMax(ys - 1, 0), gxm = PetscMin(xe + 1, g->nx) - gxs, gym = PetscMin(ye + 1, g->ny) - gys;
+  PetscInt              hxs, hys, hxm, hym, dxs, dys, dxm, dym;
+  uint8_t              *sel;
+
+  PetscFunctionBeginUser;
+  PetscCheck(L->gxs <= gxs && L->gys <= gys && L->gxs + L->gxm >= gxs + gxm && L->gys + L->gym >= gys + gym, PETSC_COMM_SELF, PETSC_ERR_PLIB, "sediment: the routing's cell classes do not cover the ghosted block");
+  PetscCall(PetscMalloc1(gxm * gym + 1, &sel));
+  for (PetscInt j = gys; j < gys + gym; j++)
+    for (PetscInt i = gxs; i < gxs + gxm; i++) {
+      const PetscBool face = (PetscBool)((i >= xs && i < xe) || (j >= ys && j < ye)); /* owned, or beside an owned cell across a face */
+
+      sel[(j - gys) * gxm + (i - gxs)] = face ? L->flags[(j - L->gys) * L->gxm + (i - L->gxs)] : 0;
+    }
+  PetscCall(SbHaloCreate(g, 1, 3, sel, SB_CELL_ACTIVE, PETSC_FALSE, PETSC_TRUE, &s->halo_x));
+  PetscCall(SbHaloCreate(g, 1, s->nc, sel, SB_CELL_ACTIVE, PETSC_TRUE, PETSC_FALSE, &s->halo_c));
+  PetscCall(PetscFree(sel));
+  PetscCall(SbHaloGetCorners(s->halo_x, &hxs, &hys, &hxm, &hym));
+  PetscCall(DMDAGetGhostCorners(s->state->da, &dxs, &dys, NULL, &dxm, &dym, NULL));
+  PetscCheck(hxs == dxs && hys == dys && hxm == dxm && hym == dym, PETSC_COMM_SELF, PETSC_ERR_PLIB, "sediment: the halo's block differs from the state's ghosted block");
+  PetscCall(DMDAGetGhostCorners(s->da, &dxs, &dys, NULL, &dxm, &dym, NULL));
+  PetscCheck(hxs == dxs && hys == dys && hxm == dxm && hym == dym, PETSC_COMM_SELF, PETSC_ERR_PLIB, "sediment: the halo's block differs from the concentrations' ghosted block");
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Position of k in the increasing list ks[0..n), -1 if absent. */
 static inline PetscInt FindCell(const PetscInt *ks, PetscInt n, PetscInt k)
 {
@@ -446,6 +481,7 @@ PetscErrorCode SbSedimentCreate(SbState *state, SbRouting routing, const SbScena
   /* The step writes the concentrations of active cells only (cellruns.h): an inactive cell's,
      owned or ghost, stays zero. */
   PetscCall(VecSet(s->cl, 0.0));
+  PetscCall(CreateHalos(s));
   /* The budget fields need no ghosts, hence no DMDA of their own (its index sets and scatter
      would cost 12 bytes per grid cell): the grid's ownership, ACC_N values per cell. */
   PetscCall(VecCreate(g->comm, &s->acc));
@@ -502,6 +538,8 @@ PetscErrorCode SbSedimentDestroy(SbSediment *sed)
   PetscCall(VecDestroy(&s->M));
   PetscCall(VecDestroy(&s->B));
   PetscCall(VecDestroy(&s->cl));
+  PetscCall(SbHaloDestroy(&s->halo_x));
+  PetscCall(SbHaloDestroy(&s->halo_c));
   PetscCall(VecDestroy(&s->acc));
   PetscCall(DMDestroy(&s->da));
   PetscCall(PetscFree3(s->gauge_step, s->gauge_rate, s->gauge_mass));
@@ -656,7 +694,18 @@ static PetscErrorCode Transport(SbSediment s, PetscReal dt)
     PetscCall(SbRoutingGetReservoir(s->routing, &has, &stage, &q));
     release = q * dt;
   }
-  PetscCall(DMGlobalToLocal(st->da, st->X, INSERT_VALUES, st->Xl));
+  {
+    const PetscScalar *xa;
+    PetscScalar       *xla;
+
+    /* state->Xl as DMGlobalToLocal fills it, at the cells the step reads (an inactive cell's
+       state is zero), without a copy per cell of the frame */
+    PetscCall(VecGetArrayRead(st->X, &xa));
+    PetscCall(VecGetArray(st->Xl, &xla));
+    PetscCall(SbHaloUpdate(s->halo_x, xa, xla));
+    PetscCall(VecRestoreArray(st->Xl, &xla));
+    PetscCall(VecRestoreArrayRead(st->X, &xa));
+  }
   PetscCall(DMDAVecGetArrayRead(st->da, st->Xl, (void *)&x));
   PetscCall(VecGetArrayRead(g->cell_area, &area));
   /* The volume leaving each active cell and, for outlet cells, through the outlet (the outlets
@@ -714,8 +763,13 @@ static PetscErrorCode Transport(SbSediment s, PetscReal dt)
         }
     PetscCall(DMDAVecRestoreArray(s->da, s->cl, &cl));
     PetscCall(VecRestoreArray(s->M, &m));
-    PetscCall(DMLocalToLocalBegin(s->da, s->cl, INSERT_VALUES, s->cl));
-    PetscCall(DMLocalToLocalEnd(s->da, s->cl, INSERT_VALUES, s->cl));
+    {
+      PetscScalar *ca;
+
+      PetscCall(VecGetArray(s->cl, &ca));
+      PetscCall(SbHaloUpdate(s->halo_c, ca, ca));
+      PetscCall(VecRestoreArray(s->cl, &ca));
+    }
 
     PetscCall(VecGetArray(s->M, &m));
     PetscCall(DMDAVecGetArray(s->da, s->cl, &cl));
