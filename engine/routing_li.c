@@ -131,7 +131,7 @@ static PetscErrorCode StableDt_LI(SbRouting r, PetscReal *dt)
   SbGrid           *g  = r->grid;
   const SbCellRuns *act = &g->active;
   const SbCell     *x;
-  PetscReal         smax = 0;
+  PetscReal         smax = 0, dmax = 0; /* dmax: the largest flow depth of a wet cell outside the pool */
   PetscBool         bad  = PETSC_FALSE;
 
   PetscFunctionBeginUser;
@@ -151,13 +151,15 @@ static PetscErrorCode StableDt_LI(SbRouting r, PetscReal *dt)
         const PetscReal h = x[k].h;
 
         if (!(h >= 0)) bad = PETSC_TRUE;
-        else if (!(li->L.flags[k + off] & SB_CELL_POOL) && h > 0) smax = PetscMax(smax, PetscSqrtReal(SB_GRAVITY * SbFlowDepth(&li->L, k + off, h)));
+        else if (!(li->L.flags[k + off] & SB_CELL_POOL) && h > 0) dmax = PetscMax(dmax, SbFlowDepth(&li->L, k + off, h));
       }
       gap = act->k[2 * q + 1];
     }
     for (PetscInt k = gap; k < (jj + 1) * g->xm; k++) bad = (PetscBool)(bad | !(x[k].h >= 0));
   }
-  if (bad) smax = PETSC_MAX_REAL;
+  /* The gravity wave sqrt(g d) of the deepest cell: the rounded product and square root are
+     monotone, so this is the largest of the cells' own speeds, bit for bit. */
+  smax = bad ? PETSC_MAX_REAL : PetscSqrtReal(SB_GRAVITY * dmax);
   PetscCall(VecRestoreArrayRead(r->state->X, (const PetscScalar **)&x));
   /* The flow speed counts as well as the gravity wave, for steep shallow flow is supercritical
      (u > sqrt(g d)), where the step of Bates et al. (eq. 12) lets the explicit outlet and face
