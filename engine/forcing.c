@@ -790,9 +790,9 @@ PetscErrorCode SbForcingRainField(SbForcing f, Vec *field)
 PetscErrorCode SbForcingRainApply(SbForcing f, SbState *s, PetscReal dt)
 {
   SbCell            *x;
-  const PetscScalar *mask, *area, *r;
+  const PetscScalar *area, *r;
+  const SbCellRuns  *act = &s->grid->active;
   PetscReal          vol = 0;
-  const PetscInt     n   = s->grid->xm * s->grid->ym;
 
   PetscFunctionBeginUser;
   PetscCheck(f->w || f->sc->rain_type != SB_RAIN_GAUGES, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "gauge rain set up without a grid");
@@ -806,17 +806,17 @@ PetscErrorCode SbForcingRainApply(SbForcing f, SbState *s, PetscReal dt)
   }
   PetscCall(PetscLogEventBegin(s->ev_rain, 0, 0, 0, 0));
   PetscCall(VecGetArray(s->X, (PetscScalar **)&x));
-  PetscCall(VecGetArrayRead(s->grid->mask, &mask));
   PetscCall(VecGetArrayRead(s->grid->cell_area, &area));
   PetscCall(VecGetArrayRead(f->field, &r));
-  for (PetscInt k = 0; k < n; k++)
-    if (mask[k] != 0 && r[k] > 0) {
-      x[k].h += r[k] * dt;
-      vol += r[k] * dt * area[k];
-    }
+  /* The active cells (cellruns.h). */
+  for (PetscInt q = 0; q < act->nruns; q++)
+    for (PetscInt k = act->k[2 * q]; k < act->k[2 * q + 1]; k++)
+      if (r[k] > 0) {
+        x[k].h += r[k] * dt;
+        vol += r[k] * dt * area[k];
+      }
   PetscCall(VecRestoreArrayRead(f->field, &r));
   PetscCall(VecRestoreArrayRead(s->grid->cell_area, &area));
-  PetscCall(VecRestoreArrayRead(s->grid->mask, &mask));
   PetscCall(VecRestoreArray(s->X, (PetscScalar **)&x));
   s->budget.rain_m3 += vol;
   PetscCall(PetscLogEventEnd(s->ev_rain, 0, 0, 0, 0));
@@ -826,23 +826,22 @@ PetscErrorCode SbForcingRainApply(SbForcing f, SbState *s, PetscReal dt)
 PetscErrorCode SbRainApply(SbState *s, PetscReal rain_m_s, PetscReal dt)
 {
   SbCell            *x;
-  const PetscScalar *mask, *area;
+  const PetscScalar *area;
+  const SbCellRuns  *act   = &s->grid->active;
   PetscReal          depth = rain_m_s * dt, vol = 0;
-  PetscInt           n     = s->grid->xm * s->grid->ym;
 
   PetscFunctionBeginUser;
   if (depth <= 0) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(PetscLogEventBegin(s->ev_rain, 0, 0, 0, 0));
   PetscCall(VecGetArray(s->X, (PetscScalar **)&x));
-  PetscCall(VecGetArrayRead(s->grid->mask, &mask));
   PetscCall(VecGetArrayRead(s->grid->cell_area, &area));
-  for (PetscInt k = 0; k < n; k++)
-    if (mask[k] != 0) {
+  /* The active cells (cellruns.h). */
+  for (PetscInt q = 0; q < act->nruns; q++)
+    for (PetscInt k = act->k[2 * q]; k < act->k[2 * q + 1]; k++) {
       x[k].h += depth;
       vol += depth * area[k];
     }
   PetscCall(VecRestoreArrayRead(s->grid->cell_area, &area));
-  PetscCall(VecRestoreArrayRead(s->grid->mask, &mask));
   PetscCall(VecRestoreArray(s->X, (PetscScalar **)&x));
   s->budget.rain_m3 += vol;
   PetscCall(PetscLogEventEnd(s->ev_rain, 0, 0, 0, 0));

@@ -515,6 +515,7 @@ PetscErrorCode SbGridCreate(MPI_Comm comm, const char *path, SbGrid **grid)
         nloc++;
         area += ar[k];
       }
+    PetscCall(SbCellRunsCreateFromMask(g->xm, g->ym, mk, &g->active));
     PetscCall(VecRestoreArrayRead(g->mask, &mk));
     PetscCall(VecRestoreArrayRead(g->cell_area, &ar));
     g->nactive_local = nloc;
@@ -538,6 +539,7 @@ PetscErrorCode SbGridDestroy(SbGrid **grid)
   if (!g) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(SbGridReleaseSetUpFields(g));
   PetscCall(VecDestroy(&g->mask));
+  PetscCall(SbCellRunsDestroy(&g->active));
   PetscCall(VecDestroy(&g->cell_area));
   PetscCall(VecDestroy(&g->landuse));
   PetscCall(DMDestroy(&g->da));

@@ -5,6 +5,7 @@
 #include "sbsys.h"
 #include <petscdmda.h>
 #include "meshdata.h"
+#include "cellruns.h"
 
 typedef struct {
   MPI_Comm  comm;
@@ -37,6 +38,7 @@ typedef struct {
 
   PetscInt  nactive;       /* active cells in the whole basin */
   PetscInt  nactive_local; /* active cells owned by this rank */
+  SbCellRuns active;        /* the active cells of the owned block (mask != 0), for the time loop's kernels */
   PetscReal active_area_m2;
   PetscReal load_imbalance; /* max over ranks of active cells / mean − 1 */
 } SbGrid;

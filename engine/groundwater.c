@@ -151,8 +151,9 @@ PetscErrorCode SbGroundwaterStep(SbGroundwater gw, PetscReal dt)
   PetscCall(PetscArrayzero(gw->xsum, ng));
   PetscCall(VecGetArrayRead(st->recharge, &rech));
   PetscCall(VecGetArrayRead(g->cell_area, &area));
-  for (PetscInt k = 0; k < g->xm * g->ym; k++)
-    if (gw->group[k] >= 0) SbExactSumAdd(&gw->xsum[gw->group[k]], rech[k] * area[k]);
+  /* The active cells (cellruns.h), those with a store (group >= 0). */
+  for (PetscInt r = 0; r < g->active.nruns; r++)
+    for (PetscInt k = g->active.k[2 * r]; k < g->active.k[2 * r + 1]; k++) SbExactSumAdd(&gw->xsum[gw->group[k]], rech[k] * area[k]);
   PetscCall(VecRestoreArrayRead(st->recharge, &rech));
   PetscCall(SbExactSumReduce(g->comm, ng, gw->xsum, gw->inflow));
   /* Release of each store per unit of its targets' share. */

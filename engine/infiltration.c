@@ -358,17 +358,19 @@ PetscErrorCode SbInfiltrationStep(SbInfiltration f, PetscReal dt)
   PetscCall(VecGetArray(st->infiltrated, &F));
   PetscCall(VecGetArray(st->soil_water, &w));
   PetscCall(VecGetArrayRead(g->cell_area, &area));
-  for (PetscInt k = 0; k < g->xm * g->ym; k++) {
-    const SbGreenAmptCell *c = &f->set[f->cell_set[k]];
-    PetscReal              dF;
+  /* The active cells (cellruns.h); inactive ones do not infiltrate (set 0). */
+  for (PetscInt r = 0; r < g->active.nruns; r++)
+    for (PetscInt k = g->active.k[2 * r]; k < g->active.k[2 * r + 1]; k++) {
+      const SbGreenAmptCell *c = &f->set[f->cell_set[k]];
+      PetscReal              dF;
 
-    if (c->ks <= 0) continue; /* impervious: no work */
-    PetscCall(GreenAmptStep(c, &f->event[k], x[k].h > c->h_channel ? x[k].h - c->h_channel : 0.0, dt, &dF));
-    x[k].h -= dF;
-    F[k] += dF;
-    w[k] += dF;
-    vol += dF * area[k];
-  }
+      if (c->ks <= 0) continue; /* impervious: no work */
+      PetscCall(GreenAmptStep(c, &f->event[k], x[k].h > c->h_channel ? x[k].h - c->h_channel : 0.0, dt, &dF));
+      x[k].h -= dF;
+      F[k] += dF;
+      w[k] += dF;
+      vol += dF * area[k];
+    }
   PetscCall(VecRestoreArrayRead(g->cell_area, &area));
   PetscCall(VecRestoreArray(st->soil_water, &w));
   PetscCall(VecRestoreArray(st->infiltrated, &F));

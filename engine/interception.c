@@ -86,7 +86,7 @@ PetscErrorCode SbInterceptionStep(SbInterception ic, PetscReal t_s, PetscReal ra
   SbState           *st = ic->state;
   SbGrid            *g  = st->grid;
   SbCell            *x;
-  const PetscScalar *mask, *area, *icf = NULL;
+  const PetscScalar *area, *icf = NULL;
   PetscScalar       *C, *demand;
   const PetscReal    rain = rain_m_s * dt, pet = pet_m_s * dt;
   PetscReal          caught_v = 0, evap_v = 0;
@@ -100,25 +100,24 @@ PetscErrorCode SbInterceptionStep(SbInterception ic, PetscReal t_s, PetscReal ra
   PetscCall(VecGetArray(st->canopy, &C));
   PetscCall(VecGetArray(st->et_demand, &demand));
   if (st->interception_factor) PetscCall(VecGetArrayRead(st->interception_factor, &icf));
-  PetscCall(VecGetArrayRead(g->mask, &mask));
   PetscCall(VecGetArrayRead(g->cell_area, &area));
   if (rain_field) PetscCall(VecGetArrayRead(rain_field, &rf));
-  for (PetscInt k = 0; k < g->xm * g->ym; k++) {
-    PetscReal caught, evap, cap;
+  /* The active cells (cellruns.h). */
+  for (PetscInt r = 0; r < g->active.nruns; r++)
+    for (PetscInt k = g->active.k[2 * r]; k < g->active.k[2 * r + 1]; k++) {
+      PetscReal caught, evap, cap;
 
-    if (mask[k] == 0) continue;
-    cap = ic->cls[k] < SB_LU_COUNT ? ic->by_class[ic->cls[k]] * (icf ? icf[k] : 1.0) : 0.0;
-    /* The step's rain is already on the ground (forcing.c): the canopy takes its share back, never
-       more than the surface holds. */
-    PetscCall(SbCanopyStep(cap, ic->cls[k] < SB_LU_COUNT ? ic->k_class[ic->cls[k]] : 0.0, PetscMin(rf ? rf[k] * dt : rain, x[k].h), pet, &C[k], &caught, &evap));
-    x[k].h -= caught;
-    demand[k] = pet - evap;
-    caught_v += caught * area[k];
-    evap_v += evap * area[k];
-  }
+      cap = ic->cls[k] < SB_LU_COUNT ? ic->by_class[ic->cls[k]] * (icf ? icf[k] : 1.0) : 0.0;
+      /* The step's rain is already on the ground (forcing.c): the canopy takes its share back,
+         never more than the surface holds. */
+      PetscCall(SbCanopyStep(cap, ic->cls[k] < SB_LU_COUNT ? ic->k_class[ic->cls[k]] : 0.0, PetscMin(rf ? rf[k] * dt : rain, x[k].h), pet, &C[k], &caught, &evap));
+      x[k].h -= caught;
+      demand[k] = pet - evap;
+      caught_v += caught * area[k];
+      evap_v += evap * area[k];
+    }
   if (rain_field) PetscCall(VecRestoreArrayRead(rain_field, &rf));
   PetscCall(VecRestoreArrayRead(g->cell_area, &area));
-  PetscCall(VecRestoreArrayRead(g->mask, &mask));
   if (st->interception_factor) PetscCall(VecRestoreArrayRead(st->interception_factor, &icf));
   PetscCall(VecRestoreArray(st->et_demand, &demand));
   PetscCall(VecRestoreArray(st->canopy, &C));

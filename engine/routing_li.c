@@ -25,11 +25,13 @@
    its cells and of one ring, redundantly but in the same arithmetic as the neighbour that owns
    them (docs/routing.md). */
 #include "routing_impl.h"
+#include "halo.h"
 
 typedef struct {
-  DM             da1, da3; /* box stencil width 3: dof 1 (static data, set-up only), dof 3 (state ghosts) */
-  Vec            Xl;       /* the state with ghosts 3 deep, on the state's ghost buffer (SbStateGetGhostBuffer) */
+  DM             da1;  /* box stencil width 3, dof 1: the static data's ghosts (set-up only) */
+  SbHalo         halo; /* the state's active ghost cells, 3 deep (halo.h), into the state's ghost buffer (SbStateGetGhostBuffer) */
   SbRoutingLocal L;
+  SbCellRuns     act;         /* the active cells of the ghosted block (cellruns.h): the step visits these only */
   PetscReal     *qe, *qs, *f; /* per local index: new unit discharge of the east and south face; limiter factor */
   /* Outlets in the block of owned cells and one ring: local index (sorted), width, sqrt slope, discharge */
   PetscInt       nout;
@@ -86,16 +88,24 @@ static PetscErrorCode SetUp_LI(SbRouting r)
      scatter (24 bytes per grid cell) are not needed in the time loop. The work arrays come after,
      so that the set-up does not hold both. */
   PetscCall(DMDestroy(&li->da1));
-  PetscCall(SbRoutingCreateDA(r, 3, DMDA_STENCIL_BOX, 3, &li->da3));
+  /* The state ghosted 3 deep at the active cells alone (halo.h): the step reads nothing else. */
+  PetscCall(SbHaloCreate(g, 3, 3, li->L.flags, SB_CELL_ACTIVE, PETSC_FALSE, PETSC_FALSE, &li->halo));
   {
+    PetscInt    hxs, hys, hxm, hym;
     PetscScalar *buf;
 
+    PetscCall(SbHaloGetCorners(li->halo, &hxs, &hys, &hxm, &hym));
+    PetscCheck(hxs == li->L.gxs && hys == li->L.gys && hxm == xm && hym == ym, PETSC_COMM_SELF, PETSC_ERR_PLIB, "local-inertial routing: the halo's block differs from the static data's");
     /* The ghosted state is needed inside the step only, the state's own ghosted copy outside it:
        they share the state's buffer (24 bytes per grid cell). */
     PetscCall(SbStateGetGhostBuffer(r->state, 3 * n, &buf));
-    PetscCall(VecCreateSeqWithArray(PETSC_COMM_SELF, 3, 3 * n, buf, &li->Xl));
   }
   PetscCall(PetscCalloc3(n, &li->qe, n, &li->qs, n, &li->f));
+  /* The step computes the faces and factors of active cells only; an inactive cell is a wall
+     (no discharge through its faces) and lets its neighbours' outflow through unscaled. */
+  PetscCall(SbCellRunsCreate(xm, ym, li->L.flags, SB_CELL_ACTIVE, &li->act));
+  for (PetscInt k = 0; k < n; k++)
+    if (!(li->L.flags[k] & SB_CELL_ACTIVE)) li->f[k] = 1.0;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -108,37 +118,48 @@ static PetscErrorCode Destroy_LI(SbRouting r)
   if (li->L.flags) PetscCall(SbRoutingLocalDestroy(&li->L));
   if (li->qe) PetscCall(PetscFree3(li->qe, li->qs, li->f));
   if (li->out_l) PetscCall(PetscFree4(li->out_l, li->out_w, li->out_s, li->out_q));
-  PetscCall(VecDestroy(&li->Xl));
+  PetscCall(SbCellRunsDestroy(&li->act));
+  PetscCall(SbHaloDestroy(&li->halo));
   PetscCall(DMDestroy(&li->da1));
-  PetscCall(DMDestroy(&li->da3));
   PetscCall(PetscFree(r->data));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 static PetscErrorCode StableDt_LI(SbRouting r, PetscReal *dt)
 {
-  SbRoutingLI  *li = (SbRoutingLI *)r->data;
-  SbGrid       *g  = r->grid;
-  const SbCell *x;
-  PetscReal     smax = 0;
+  SbRoutingLI      *li = (SbRoutingLI *)r->data;
+  SbGrid           *g  = r->grid;
+  const SbCellRuns *act = &g->active;
+  const SbCell     *x;
+  PetscReal         smax = 0, dmax = 0; /* dmax: the largest flow depth of a wet cell outside the pool */
+  PetscBool         bad  = PETSC_FALSE;
 
   PetscFunctionBeginUser;
   PetscCall(VecGetArrayRead(r->state->X, (const PetscScalar **)&x));
-  for (PetscInt j = 0; j < g->ym; j++) {
-    const PetscInt base = (g->ys + j - li->L.gys) * li->L.gxm + (g->xs - li->L.gxs);
+  /* A NaN or negative depth makes the maximum the largest real on every rank (the comparison is
+     false for NaN), so the step becomes zero and the time loop names the cell. Every owned cell is
+     looked at, the inactive ones (between the runs) too, where nothing else does: a comparison per
+     cell. */
+  for (PetscInt jj = 0; jj < g->ym; jj++) {
+    /* from the owned block's index to the ghosted block's */
+    const PetscInt off = (g->ys + jj - li->L.gys) * li->L.gxm + (g->xs - li->L.gxs) - jj * g->xm;
+    PetscInt       gap = jj * g->xm; /* the first cell after the last run */
 
-    for (PetscInt i = 0; i < g->xm; i++) {
-      const SbCell  *c = &x[j * g->xm + i];
-      const PetscInt k = base + i;
+    for (PetscInt q = act->row[jj]; q < act->row[jj + 1]; q++) {
+      for (PetscInt k = gap; k < act->k[2 * q]; k++) bad = (PetscBool)(bad | !(x[k].h >= 0));
+      for (PetscInt k = act->k[2 * q]; k < act->k[2 * q + 1]; k++) {
+        const PetscReal h = x[k].h;
 
-      /* A NaN or negative depth makes the maximum the largest real on every rank (the comparison is false
-         for NaN), so the step becomes zero and the time loop names the cell. */
-      if (!(c->h >= 0)) smax = PETSC_MAX_REAL;
-      else if ((li->L.flags[k] & (SB_CELL_ACTIVE | SB_CELL_POOL)) == SB_CELL_ACTIVE && c->h > 0) {
-        smax = PetscMax(smax, PetscSqrtReal(SB_GRAVITY * SbFlowDepth(&li->L, k, c->h)));
+        if (!(h >= 0)) bad = PETSC_TRUE;
+        else if (!(li->L.flags[k + off] & SB_CELL_POOL) && h > 0) dmax = PetscMax(dmax, SbFlowDepth(&li->L, k + off, h));
       }
+      gap = act->k[2 * q + 1];
     }
+    for (PetscInt k = gap; k < (jj + 1) * g->xm; k++) bad = (PetscBool)(bad | !(x[k].h >= 0));
   }
+  /* The gravity wave sqrt(g d) of the deepest cell: the rounded product and square root are
+     monotone, so this is the largest of the cells' own speeds, bit for bit. */
+  smax = bad ? PETSC_MAX_REAL : PetscSqrtReal(SB_GRAVITY * dmax);
   PetscCall(VecRestoreArrayRead(r->state->X, (const PetscScalar **)&x));
   /* The flow speed counts as well as the gravity wave, for steep shallow flow is supercritical
      (u > sqrt(g d)), where the step of Bates et al. (eq. 12) lets the explicit outlet and face
@@ -156,15 +177,22 @@ static PetscErrorCode StableDt_LI(SbRouting r, PetscReal *dt)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* New unit discharge of the face between local cells ka (west/north) and kb (east/south). */
+/* Whether the face between cells of classes fa and fb with depths ha and hb may carry water: both
+   cells active, not both in the pool, water above the threshold on either side. Most faces of a
+   basin are dry most of the time: the step tests this before it computes FaceQ. */
+static inline PetscBool FaceOpen(uint8_t fa, uint8_t fb, PetscReal ha, PetscReal hb, PetscReal threshold)
+{
+  return (PetscBool)((fa & fb & SB_CELL_ACTIVE) && !(fa & fb & SB_CELL_POOL) && !(ha <= threshold && hb <= threshold));
+}
+
+/* New unit discharge of the face between local cells ka (west/north) and kb (east/south), a face
+   that FaceOpen lets carry water. */
 /* The fastest characteristic |q|/a + sqrt(g a) of the faces with water is kept in *speed. */
 static inline PetscReal FaceQ(const SbRouting r, const SbRoutingLocal *L, PetscInt ka, PetscInt kb, PetscReal ha, PetscReal hb, PetscReal q, PetscReal q_minus, PetscReal q_plus, PetscBool link, PetscReal dist, PetscReal lf, PetscReal dt, PetscReal *speed)
 {
   const uint8_t   fa = L->flags[ka], fb = L->flags[kb];
   PetscReal       eta_a, eta_b, a, k, qstar, qn;
 
-  if (!(fa & fb & SB_CELL_ACTIVE) || (fa & fb & SB_CELL_POOL)) return 0.0;
-  if (ha <= r->depth_threshold && hb <= r->depth_threshold) return 0.0;
   eta_a = SbEta(L, ka, ha);
   eta_b = SbEta(L, kb, hb);
   if (!SbFaceSection(L, ka, kb, link, PetscMax(eta_a, eta_b), lf, r->n_overland, r->n_channel, &a, &k)) return 0.0;
@@ -198,26 +226,33 @@ static inline PetscReal OutletQ(const SbRoutingLI *li, PetscInt k)
 }
 
 /* Limited discharges (m³/s) through the four faces of owned cell (i, j), local index k, positive
-   east and south, and its limited outlet discharge. */
-static inline void Limited(const SbRoutingLI *li, const SbGrid *g, PetscInt i, PetscInt j, PetscInt k, PetscReal *qe, PetscReal *qw, PetscReal *qs, PetscReal *qn, PetscReal *qo)
+   east and south, and its limited outlet discharge; ls and ln: the lengths of its south and north
+   faces (SbSouthWidth of rows j and j - 1). Inlined: it runs for every active cell of every step. */
+#if PetscHasAttribute(always_inline)
+__attribute__((always_inline))
+#endif
+static inline void Limited(const SbRoutingLI *li, const SbGrid *g, PetscInt i, PetscInt j, PetscInt k, PetscReal ls, PetscReal ln, PetscReal *qe, PetscReal *qw, PetscReal *qs, PetscReal *qn, PetscReal *qo)
 {
-  const PetscInt  gxm = li->L.gxm;
-  const PetscReal *f = li->f;
+  const PetscInt   gxm = li->L.gxm;
+  const PetscReal *f = li->f, dy = g->dy_m;
+  PetscReal        e, w = 0, s, n = 0;
 
-  *qe = li->qe[k] * g->dy_m;
-  if (*qe != 0) *qe *= *qe > 0 ? f[k] : f[k + 1];
-  *qw = 0;
+  e = li->qe[k] * dy;
+  if (e != 0) e *= e > 0 ? f[k] : f[k + 1];
   if (i > 0) {
-    *qw = li->qe[k - 1] * g->dy_m;
-    if (*qw != 0) *qw *= *qw > 0 ? f[k - 1] : f[k];
+    w = li->qe[k - 1] * dy;
+    if (w != 0) w *= w > 0 ? f[k - 1] : f[k];
   }
-  *qs = li->qs[k] * SbSouthWidth(g, j);
-  if (*qs != 0) *qs *= *qs > 0 ? f[k] : f[k + gxm];
-  *qn = 0;
+  s = li->qs[k] * ls;
+  if (s != 0) s *= s > 0 ? f[k] : f[k + gxm];
   if (j > 0) {
-    *qn = li->qs[k - gxm] * SbSouthWidth(g, j - 1);
-    if (*qn != 0) *qn *= *qn > 0 ? f[k - gxm] : f[k];
+    n = li->qs[k - gxm] * ln;
+    if (n != 0) n *= n > 0 ? f[k - gxm] : f[k];
   }
+  *qe = e;
+  *qw = w;
+  *qs = s;
+  *qn = n;
   *qo = f[k] * OutletQ(li, k);
 }
 
@@ -227,50 +262,67 @@ static PetscErrorCode Step_LI(SbRouting r, PetscReal dt)
   SbGrid               *g  = r->grid;
   SbState              *s  = r->state;
   const SbRoutingLocal *L  = &li->L;
-  const SbCell        **xl;
+  const SbCellRuns     *act = &li->act;
+  const SbCell         *xl; /* the state on the ghosted block (halo.h): cell k of the block, active cells only */
   SbCell              **xg;
   const PetscInt        gxs = L->gxs, gys = L->gys, gxm = L->gxm;
-  const PetscInt        xs = g->xs, ys = g->ys, xe = g->xs + g->xm, ye = g->ys + g->ym;
+  const PetscInt        xs = g->xs, ys = g->ys, xe = g->xs + g->xm, ye = g->ys + g->ym, nx = g->nx, ny = g->ny;
+  const uint8_t        *flags = L->flags;
+  const PetscReal      *area = L->area, thr = r->depth_threshold, dy = g->dy_m;
+  PetscReal            *qe_new = li->qe, *qs_new = li->qs, *f = li->f;
   PetscReal             outflow = 0, speed = 0;
 
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(r->ev_flux, 0, 0, 0, 0));
-  PetscCall(DMGlobalToLocal(li->da3, s->X, INSERT_VALUES, li->Xl));
-  PetscCall(DMDAVecGetArrayRead(li->da3, li->Xl, (void *)&xl));
+  {
+    const PetscScalar *xa;
+    PetscScalar       *buf;
 
-  /* 1. New discharges on the east and south faces of the owned cells and two rings around them. */
-  for (PetscInt j = PetscMax(ys - 2, 0); j < PetscMin(ye + 1, g->ny); j++) {
-    const PetscReal ls = SbSouthWidth(g, j);
+    PetscCall(SbStateGetGhostBuffer(s, 3 * gxm * L->gym, &buf));
+    PetscCall(VecGetArrayRead(s->X, &xa));
+    PetscCall(SbHaloUpdate(li->halo, xa, buf));
+    PetscCall(VecRestoreArrayRead(s->X, &xa));
+    xl = (const SbCell *)buf;
+  }
 
-    for (PetscInt i = PetscMax(xs - 2, 0); i < PetscMin(xe + 1, g->nx); i++) {
-      const PetscInt k = (j - gys) * gxm + (i - gxs);
-      PetscReal      qe = 0.0, qs = 0.0;
+  /* 1. New discharges on the east and south faces of the owned cells and two rings around them.
+        The active cells alone are visited (cellruns.h): an inactive cell's faces stay zero
+        (SetUp_LI), for a face carries water only between two active cells. */
+  for (PetscInt j = PetscMax(ys - 2, 0); j < PetscMin(ye + 1, ny); j++) {
+    const PetscReal ls = SbSouthWidth(g, j), dx = g->dx_m[j];
+    const PetscInt  jj = j - gys, base = jj * gxm;
 
-      if (L->flags[k] & SB_CELL_ACTIVE) {
-        const PetscReal h = xl[j][i].h;
+    for (PetscInt run = act->row[jj]; run < act->row[jj + 1]; run++) {
+      PetscInt k0, k1;
+
+      SbCellRunsClip(act, run, jj, PetscMax(xs - 2, 0) - gxs, PetscMin(xe + 1, nx) - gxs, &k0, &k1);
+      for (PetscInt k = k0; k < k1; k++) {
+        const PetscInt  i = gxs + (k - base);
+        const PetscReal h = xl[k].h;
+        PetscReal       qe = 0.0, qs = 0.0;
 
         /* The neighbouring faces of the q-centred term; where one is a wall (grid edge or inactive
            cell), the face's own discharge stands for it (zero gradient, as the open boundaries of
            de Almeida et al. 2012 and Landlab's OverlandFlow): a zero there would damp the face by
            (1 - theta)/2 every step, which starves an inflow boundary (the moving-front test,
            tests/unit/test_routing_verify.c) and a face beside a wall in general. */
-        if (i + 1 < g->nx) {
-          const PetscReal q  = xl[j][i].qx;
-          const PetscReal qm = (i > 0 && (L->flags[k - 1] & SB_CELL_ACTIVE)) ? xl[j][i - 1].qx : q;
-          const PetscReal qp = (i + 2 < g->nx && (L->flags[k + 2] & SB_CELL_ACTIVE)) ? xl[j][i + 1].qx : q;
+        if (i + 1 < nx && FaceOpen(flags[k], flags[k + 1], h, xl[k + 1].h, thr)) {
+          const PetscReal q  = xl[k].qx;
+          const PetscReal qm = (i > 0 && (flags[k - 1] & SB_CELL_ACTIVE)) ? xl[k - 1].qx : q;
+          const PetscReal qp = (i + 2 < nx && (flags[k + 2] & SB_CELL_ACTIVE)) ? xl[k + 1].qx : q;
 
-          qe = FaceQ(r, L, k, k + 1, h, xl[j][i + 1].h, q, qm, qp, (L->flags[k] & SB_CELL_LINK_E) ? PETSC_TRUE : PETSC_FALSE, g->dx_m[j], g->dy_m, dt, &speed);
+          qe = FaceQ(r, L, k, k + 1, h, xl[k + 1].h, q, qm, qp, (flags[k] & SB_CELL_LINK_E) ? PETSC_TRUE : PETSC_FALSE, dx, dy, dt, &speed);
         }
-        if (j + 1 < g->ny) {
-          const PetscReal q  = xl[j][i].qy;
-          const PetscReal qm = (j > 0 && (L->flags[k - gxm] & SB_CELL_ACTIVE)) ? xl[j - 1][i].qy : q;
-          const PetscReal qp = (j + 2 < g->ny && (L->flags[k + 2 * gxm] & SB_CELL_ACTIVE)) ? xl[j + 1][i].qy : q;
+        if (j + 1 < ny && FaceOpen(flags[k], flags[k + gxm], h, xl[k + gxm].h, thr)) {
+          const PetscReal q  = xl[k].qy;
+          const PetscReal qm = (j > 0 && (flags[k - gxm] & SB_CELL_ACTIVE)) ? xl[k - gxm].qy : q;
+          const PetscReal qp = (j + 2 < ny && (flags[k + 2 * gxm] & SB_CELL_ACTIVE)) ? xl[k + gxm].qy : q;
 
-          qs = FaceQ(r, L, k, k + gxm, h, xl[j + 1][i].h, q, qm, qp, (L->flags[k] & SB_CELL_LINK_S) ? PETSC_TRUE : PETSC_FALSE, g->dy_m, ls, dt, &speed);
+          qs = FaceQ(r, L, k, k + gxm, h, xl[k + gxm].h, q, qm, qp, (flags[k] & SB_CELL_LINK_S) ? PETSC_TRUE : PETSC_FALSE, dy, ls, dt, &speed);
         }
+        qe_new[k] = qe;
+        qs_new[k] = qs;
       }
-      li->qe[k] = qe;
-      li->qs[k] = qs;
     }
   }
   li->face_speed = speed;
@@ -278,48 +330,55 @@ static PetscErrorCode Step_LI(SbRouting r, PetscReal dt)
 
   PetscCall(PetscLogEventBegin(r->ev_continuity, 0, 0, 0, 0));
   /* 2. Outlets and limiter factors of the owned cells and one ring: the volume leaving a cell in
-        this step may not exceed the volume it holds. */
+        this step may not exceed the volume it holds. An inactive cell's factor stays 1 (SetUp_LI). */
   for (PetscInt c = 0; c < li->nout; c++) {
-    const PetscInt k = li->out_l[c], i = gxs + k % gxm, j = gys + k / gxm;
+    const PetscInt k = li->out_l[c];
 
-    li->out_q[c] = SbOutletDischarge(L, k, xl[j][i].h, li->out_w[c], li->out_s[c], r->n_overland, r->n_channel);
+    li->out_q[c] = SbOutletDischarge(L, k, xl[k].h, li->out_w[c], li->out_s[c], r->n_overland, r->n_channel);
   }
-  for (PetscInt j = PetscMax(ys - 1, 0); j < PetscMin(ye + 1, g->ny); j++) {
+  for (PetscInt j = PetscMax(ys - 1, 0); j < PetscMin(ye + 1, ny); j++) {
     const PetscReal ls = SbSouthWidth(g, j), ln = j > 0 ? SbSouthWidth(g, j - 1) : 0.0;
+    const PetscInt  jj = j - gys, base = jj * gxm;
 
-    for (PetscInt i = PetscMax(xs - 1, 0); i < PetscMin(xe + 1, g->nx); i++) {
-      const PetscInt k = (j - gys) * gxm + (i - gxs);
-      PetscReal      out, vol;
+    for (PetscInt run = act->row[jj]; run < act->row[jj + 1]; run++) {
+      PetscInt k0, k1;
 
-      if (!(L->flags[k] & SB_CELL_ACTIVE)) {
-        li->f[k] = 1.0;
-        continue;
+      SbCellRunsClip(act, run, jj, PetscMax(xs - 1, 0) - gxs, PetscMin(xe + 1, nx) - gxs, &k0, &k1);
+      for (PetscInt k = k0; k < k1; k++) {
+        const PetscInt i = gxs + (k - base);
+        PetscReal      out, vol;
+
+        out = PetscMax(qe_new[k], 0.0) * dy + PetscMax(qs_new[k], 0.0) * ls;
+        if (i > 0) out += PetscMax(-qe_new[k - 1], 0.0) * dy;
+        if (j > 0) out += PetscMax(-qs_new[k - gxm], 0.0) * ln;
+        out += OutletQ(li, k);
+        out *= dt;
+        vol  = xl[k].h * area[k];
+        f[k] = out > vol ? vol / out : 1.0;
       }
-      out = PetscMax(li->qe[k], 0.0) * g->dy_m + PetscMax(li->qs[k], 0.0) * ls;
-      if (i > 0) out += PetscMax(-li->qe[k - 1], 0.0) * g->dy_m;
-      if (j > 0) out += PetscMax(-li->qs[k - gxm], 0.0) * ln;
-      out += OutletQ(li, k);
-      out *= dt;
-      vol      = xl[j][i].h * L->area[k];
-      li->f[k] = out > vol ? vol / out : 1.0;
     }
   }
 
-  /* 3. Continuity of the owned cells with the limited discharges. */
+  /* 3. Continuity of the owned active cells with the limited discharges. */
   PetscCall(DMDAVecGetArray(s->da, s->X, &xg));
   for (PetscInt j = ys; j < ye; j++) {
-    const PetscReal ls = SbSouthWidth(g, j);
+    const PetscReal ls = SbSouthWidth(g, j), ln = j > 0 ? SbSouthWidth(g, j - 1) : 0.0;
+    const PetscInt  jj = j - gys, base = jj * gxm;
 
-    for (PetscInt i = xs; i < xe; i++) {
-      const PetscInt k = (j - gys) * gxm + (i - gxs);
-      PetscReal      qe, qw, qs, qn, qo;
+    for (PetscInt run = act->row[jj]; run < act->row[jj + 1]; run++) {
+      PetscInt k0, k1;
 
-      if (!(L->flags[k] & SB_CELL_ACTIVE)) continue;
-      Limited(li, g, i, j, k, &qe, &qw, &qs, &qn, &qo);
-      xg[j][i].h  = PetscMax(xl[j][i].h + dt * (qw - qe + qn - qs - qo) / L->area[k], 0.0);
-      xg[j][i].qx = qe / g->dy_m;
-      xg[j][i].qy = qs / ls;
-      outflow += dt * qo;
+      SbCellRunsClip(act, run, jj, xs - gxs, xe - gxs, &k0, &k1);
+      for (PetscInt k = k0; k < k1; k++) {
+        const PetscInt i = gxs + (k - base);
+        PetscReal      qe, qw, qs, qn, qo;
+
+        Limited(li, g, i, j, k, ls, ln, &qe, &qw, &qs, &qn, &qo);
+        xg[j][i].h  = PetscMax(xl[k].h + dt * (qw - qe + qn - qs - qo) / area[k], 0.0);
+        xg[j][i].qx = qe / dy;
+        xg[j][i].qy = qs / ls;
+        outflow += dt * qo;
+      }
     }
   }
   /* Gauges owned here: everything that leaves the gauge cell. */
@@ -329,13 +388,12 @@ static PetscErrorCode Step_LI(SbRouting r, PetscReal dt)
       const PetscInt i = g->gauges[q].col, j = g->gauges[q].row, k = (j - gys) * gxm + (i - gxs);
       PetscReal      qe, qw, qs, qn, qo;
 
-      Limited(li, g, i, j, k, &qe, &qw, &qs, &qn, &qo);
+      Limited(li, g, i, j, k, SbSouthWidth(g, j), j > 0 ? SbSouthWidth(g, j - 1) : 0.0, &qe, &qw, &qs, &qn, &qo);
       r->gauge_step_v[q] += dt * (PetscMax(qe, 0.0) + PetscMax(-qw, 0.0) + PetscMax(qs, 0.0) + PetscMax(-qn, 0.0) + qo);
     }
   }
   s->budget.outflow_m3 += outflow;
   PetscCall(DMDAVecRestoreArray(s->da, s->X, &xg));
-  PetscCall(DMDAVecRestoreArrayRead(li->da3, li->Xl, (void *)&xl));
   PetscCall(PetscLogEventEnd(r->ev_continuity, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -40,6 +40,7 @@
 #include "hydro_tables.h"
 #include "exactsum.h"
 #include "h5io.h"
+#include "halo.h"
 #include "meshdata.h"
 
 #define SB_SED_MAX_CLASSES 8
@@ -82,6 +83,10 @@ struct _p_SbSediment {
   DM  da;         /* dof nc (star stencil, width 1), ownership of grid->da */
   Vec M, B, acc;  /* suspended (kg), loose bed (kg), cumulative budget fields (kg) */
   Vec cl;         /* local on da: outflow concentrations of the sub-step, with ghosts */
+  /* The halos of the step (halo.h): the water state into state->Xl (its inactive cells set to
+     zero) and the concentrations of cl, at the active cells of the block ghosted one cell deep
+     without its corners (the step reads a cell's face neighbours only). */
+  SbHalo halo_x, halo_c;
 
   /* Per owned cell (index k in the owned block): the routing's cell classes (SB_CELL_*) and
      SB_SED_DAM, the index of the cell's soil texture and land use in pairs, the slope of the
@@ -296,6 +301,36 @@ static PetscErrorCode SetCells(SbSediment s, const SbScenario *sc)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The halos of the step (halo_x, halo_c). */
+static PetscErrorCode CreateHalos(SbSediment s)
+{
+  SbGrid               *g = s->grid;
+  const SbRoutingLocal *L = s->routing->local;
+  const PetscInt        xs = g->xs, ys = g->ys, xe = g->xs + g->xm, ye = g->ys + g->ym;
+  const PetscInt        gxs = PetscMax(xs - 1, 0), gys = PetscMax(ys - 1, 0), gxm = PetscMin(xe + 1, g->nx) - gxs, gym = PetscMin(ye + 1, g->ny) - gys;
+  PetscInt              hxs, hys, hxm, hym, dxs, dys, dxm, dym;
+  uint8_t              *sel;
+
+  PetscFunctionBeginUser;
+  PetscCheck(L->gxs <= gxs && L->gys <= gys && L->gxs + L->gxm >= gxs + gxm && L->gys + L->gym >= gys + gym, PETSC_COMM_SELF, PETSC_ERR_PLIB, "sediment: the routing's cell classes do not cover the ghosted block");
+  PetscCall(PetscMalloc1(gxm * gym + 1, &sel));
+  for (PetscInt j = gys; j < gys + gym; j++)
+    for (PetscInt i = gxs; i < gxs + gxm; i++) {
+      const PetscBool face = (PetscBool)((i >= xs && i < xe) || (j >= ys && j < ye)); /* owned, or beside an owned cell across a face */
+
+      sel[(j - gys) * gxm + (i - gxs)] = face ? L->flags[(j - L->gys) * L->gxm + (i - L->gxs)] : 0;
+    }
+  PetscCall(SbHaloCreate(g, 1, 3, sel, SB_CELL_ACTIVE, PETSC_FALSE, PETSC_TRUE, &s->halo_x));
+  PetscCall(SbHaloCreate(g, 1, s->nc, sel, SB_CELL_ACTIVE, PETSC_TRUE, PETSC_FALSE, &s->halo_c));
+  PetscCall(PetscFree(sel));
+  PetscCall(SbHaloGetCorners(s->halo_x, &hxs, &hys, &hxm, &hym));
+  PetscCall(DMDAGetGhostCorners(s->state->da, &dxs, &dys, NULL, &dxm, &dym, NULL));
+  PetscCheck(hxs == dxs && hys == dys && hxm == dxm && hym == dym, PETSC_COMM_SELF, PETSC_ERR_PLIB, "sediment: the halo's block differs from the state's ghosted block");
+  PetscCall(DMDAGetGhostCorners(s->da, &dxs, &dys, NULL, &dxm, &dym, NULL));
+  PetscCheck(hxs == dxs && hys == dys && hxm == dxm && hym == dym, PETSC_COMM_SELF, PETSC_ERR_PLIB, "sediment: the halo's block differs from the concentrations' ghosted block");
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Position of k in the increasing list ks[0..n), -1 if absent. */
 static inline PetscInt FindCell(const PetscInt *ks, PetscInt n, PetscInt k)
 {
@@ -443,6 +478,10 @@ PetscErrorCode SbSedimentCreate(SbState *state, SbRouting routing, const SbScena
   PetscCall(DMCreateGlobalVector(s->da, &s->M));
   PetscCall(VecDuplicate(s->M, &s->B));
   PetscCall(DMCreateLocalVector(s->da, &s->cl));
+  /* The step writes the concentrations of active cells only (cellruns.h): an inactive cell's,
+     owned or ghost, stays zero. */
+  PetscCall(VecSet(s->cl, 0.0));
+  PetscCall(CreateHalos(s));
   /* The budget fields need no ghosts, hence no DMDA of their own (its index sets and scatter
      would cost 12 bytes per grid cell): the grid's ownership, ACC_N values per cell. */
   PetscCall(VecCreate(g->comm, &s->acc));
@@ -499,6 +538,8 @@ PetscErrorCode SbSedimentDestroy(SbSediment *sed)
   PetscCall(VecDestroy(&s->M));
   PetscCall(VecDestroy(&s->B));
   PetscCall(VecDestroy(&s->cl));
+  PetscCall(SbHaloDestroy(&s->halo_x));
+  PetscCall(SbHaloDestroy(&s->halo_c));
   PetscCall(VecDestroy(&s->acc));
   PetscCall(DMDestroy(&s->da));
   PetscCall(PetscFree3(s->gauge_step, s->gauge_rate, s->gauge_mass));
@@ -597,13 +638,17 @@ PetscErrorCode SbSedimentBeginStep(SbSediment s)
 {
   const SbCell      *x;
   const PetscScalar *area;
+  const SbCellRuns  *act;
 
   PetscFunctionBeginUser;
   if (!s) PetscFunctionReturn(PETSC_SUCCESS);
-  /* The water volume of each cell before the routing step. */
+  act = &s->grid->active;
+  /* The water volume of each active cell before the routing step (an inactive cell's stays 0,
+     SetCells). */
   PetscCall(VecGetArrayRead(s->state->X, (const PetscScalar **)&x));
   PetscCall(VecGetArrayRead(s->grid->cell_area, &area));
-  for (PetscInt k = 0; k < s->grid->xm * s->grid->ym; k++) s->vol_pre[k] = (s->flags[k] & SB_CELL_ACTIVE) ? x[k].h * area[k] : 0.0;
+  for (PetscInt r = 0; r < act->nruns; r++)
+    for (PetscInt k = act->k[2 * r]; k < act->k[2 * r + 1]; k++) s->vol_pre[k] = x[k].h * area[k];
   PetscCall(VecRestoreArrayRead(s->grid->cell_area, &area));
   PetscCall(VecRestoreArrayRead(s->state->X, (const PetscScalar **)&x));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -629,9 +674,10 @@ static inline PetscReal VolumeAfter(const SbSediment s, SbCell **x, const PetscS
 /* Advection of the suspended mass (step 1 of the header) and the reservoir (step 2). */
 static PetscErrorCode Transport(SbSediment s, PetscReal dt)
 {
-  SbGrid            *g  = s->grid;
-  SbState           *st = s->state;
-  const PetscInt     nc = s->nc, n = g->xm * g->ym;
+  SbGrid            *g   = s->grid;
+  SbState           *st  = s->state;
+  const SbCellRuns  *act = &g->active;
+  const PetscInt     nc  = s->nc;
   SbCell           **x;
   const PetscScalar *area;
   PetscScalar       *m, *acc;
@@ -648,36 +694,47 @@ static PetscErrorCode Transport(SbSediment s, PetscReal dt)
     PetscCall(SbRoutingGetReservoir(s->routing, &has, &stage, &q));
     release = q * dt;
   }
-  PetscCall(DMGlobalToLocal(st->da, st->X, INSERT_VALUES, st->Xl));
+  {
+    const PetscScalar *xa;
+    PetscScalar       *xla;
+
+    /* state->Xl as DMGlobalToLocal fills it, at the cells the step reads (an inactive cell's
+       state is zero), without a copy per cell of the frame */
+    PetscCall(VecGetArrayRead(st->X, &xa));
+    PetscCall(VecGetArray(st->Xl, &xla));
+    PetscCall(SbHaloUpdate(s->halo_x, xa, xla));
+    PetscCall(VecRestoreArray(st->Xl, &xla));
+    PetscCall(VecRestoreArrayRead(st->X, &xa));
+  }
   PetscCall(DMDAVecGetArrayRead(st->da, st->Xl, (void *)&x));
   PetscCall(VecGetArrayRead(g->cell_area, &area));
-  /* The volume leaving each cell and, for outlet cells, through the outlet (the outlets come in
-     the order of k). */
+  /* The volume leaving each active cell and, for outlet cells, through the outlet (the outlets
+     come in the order of k). The loops of the step visit the active cells only (cellruns.h): an
+     inactive cell's outgoing volume and concentrations stay zero. */
   for (PetscInt jj = 0, o = 0; jj < g->ym; jj++)
-    for (PetscInt ii = 0; ii < g->xm; ii++) {
-      const PetscInt i = g->xs + ii, j = g->ys + jj, k = jj * g->xm + ii;
-      PetscReal      v[4], out = 0, net = 0, post;
+    for (PetscInt run = act->row[jj]; run < act->row[jj + 1]; run++)
+      for (PetscInt k = act->k[2 * run]; k < act->k[2 * run + 1]; k++) {
+        const PetscInt i = g->xs + k - jj * g->xm, j = g->ys + jj;
+        PetscReal      v[4], out = 0, net = 0, post;
 
-      s->vol_out[k] = 0;
-      if (!(s->flags[k] & SB_CELL_ACTIVE)) continue;
-      FaceVolumes(g, x, i, j, dt, v);
-      for (PetscInt f = 0; f < 4; f++) {
-        out += PetscMax(v[f], 0.0);
-        net += v[f];
-      }
-      post = VolumeAfter(s, x, area, i, j, k, release);
-      if (s->flags[k] & SB_CELL_OUTLET) {
-        /* The outlet took what the faces and the change of storage do not explain. */
-        s->out_vol[o] = PetscMax(s->vol_pre[k] - net - post, 0.0);
-        out += s->out_vol[o++];
-      }
-      s->vol_out[k] = out;
-      if (!(s->flags[k] & SB_CELL_POOL) && out > 0) {
-        const PetscReal ref = PetscMax(s->vol_pre[k], post);
+        FaceVolumes(g, x, i, j, dt, v);
+        for (PetscInt f = 0; f < 4; f++) {
+          out += PetscMax(v[f], 0.0);
+          net += v[f];
+        }
+        post = VolumeAfter(s, x, area, i, j, k, release);
+        if (s->flags[k] & SB_CELL_OUTLET) {
+          /* The outlet took what the faces and the change of storage do not explain. */
+          s->out_vol[o] = PetscMax(s->vol_pre[k] - net - post, 0.0);
+          out += s->out_vol[o++];
+        }
+        s->vol_out[k] = out;
+        if (!(s->flags[k] & SB_CELL_POOL) && out > 0) {
+          const PetscReal ref = PetscMax(s->vol_pre[k], post);
 
-        nsub_r = PetscMax(nsub_r, ref > 0 ? PetscCeilReal(out / ref * (1.0 - 1e-9)) : (PetscReal)SB_SED_MAX_SUBSTEPS);
+          nsub_r = PetscMax(nsub_r, ref > 0 ? PetscCeilReal(out / ref * (1.0 - 1e-9)) : (PetscReal)SB_SED_MAX_SUBSTEPS);
+        }
       }
-    }
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &nsub_r, 1, MPIU_REAL, MPI_MAX, g->comm));
   nsub = (PetscInt)PetscMin(nsub_r, (PetscReal)SB_SED_MAX_SUBSTEPS);
 
@@ -691,59 +748,65 @@ static PetscErrorCode Transport(SbSediment s, PetscReal dt)
     PetscCall(VecGetArray(s->M, &m));
     PetscCall(DMDAVecGetArray(s->da, s->cl, &cl));
     for (PetscInt jj = 0; jj < g->ym; jj++)
-      for (PetscInt ii = 0; ii < g->xm; ii++) {
-        const PetscInt  i = g->xs + ii, j = g->ys + jj, k = jj * g->xm + ii;
-        const PetscReal o = s->vol_out[k] * inv;
+      for (PetscInt run = act->row[jj]; run < act->row[jj + 1]; run++)
+        for (PetscInt k = act->k[2 * run]; k < act->k[2 * run + 1]; k++) {
+          const PetscInt  i = g->xs + k - jj * g->xm, j = g->ys + jj;
+          const PetscReal o = s->vol_out[k] * inv;
 
-        co = &cl[j][i * nc];
-        if (o > 0 && !(s->flags[k] & SB_CELL_POOL)) {
-          const PetscReal vol = s->vol_pre[k] + w0 * (VolumeAfter(s, x, area, i, j, k, release) - s->vol_pre[k]);
+          co = &cl[j][i * nc];
+          if (o > 0 && !(s->flags[k] & SB_CELL_POOL)) {
+            const PetscReal vol = s->vol_pre[k] + w0 * (VolumeAfter(s, x, area, i, j, k, release) - s->vol_pre[k]);
 
-          for (PetscInt c = 0; c < nc; c++) co[c] = m[k * nc + c] / PetscMax(vol, o);
-        } else
-          for (PetscInt c = 0; c < nc; c++) co[c] = 0.0;
-      }
+            for (PetscInt c = 0; c < nc; c++) co[c] = m[k * nc + c] / PetscMax(vol, o);
+          } else
+            for (PetscInt c = 0; c < nc; c++) co[c] = 0.0;
+        }
     PetscCall(DMDAVecRestoreArray(s->da, s->cl, &cl));
     PetscCall(VecRestoreArray(s->M, &m));
-    PetscCall(DMLocalToLocalBegin(s->da, s->cl, INSERT_VALUES, s->cl));
-    PetscCall(DMLocalToLocalEnd(s->da, s->cl, INSERT_VALUES, s->cl));
+    {
+      PetscScalar *ca;
+
+      PetscCall(VecGetArray(s->cl, &ca));
+      PetscCall(SbHaloUpdate(s->halo_c, ca, ca));
+      PetscCall(VecRestoreArray(s->cl, &ca));
+    }
 
     PetscCall(VecGetArray(s->M, &m));
     PetscCall(DMDAVecGetArray(s->da, s->cl, &cl));
     for (PetscInt jj = 0; jj < g->ym; jj++)
-      for (PetscInt ii = 0; ii < g->xm; ii++) {
-        const PetscInt i = g->xs + ii, j = g->ys + jj, k = jj * g->xm + ii;
-        const PetscBool pool = (s->flags[k] & SB_CELL_POOL) ? PETSC_TRUE : PETSC_FALSE;
-        PetscReal       v[4], gone = 0, ov;
-        const PetscScalar *nb[4], *own = &cl[j][i * nc];
+      for (PetscInt run = act->row[jj]; run < act->row[jj + 1]; run++)
+        for (PetscInt k = act->k[2 * run]; k < act->k[2 * run + 1]; k++) {
+          const PetscInt i = g->xs + k - jj * g->xm, j = g->ys + jj;
+          const PetscBool pool = (s->flags[k] & SB_CELL_POOL) ? PETSC_TRUE : PETSC_FALSE;
+          PetscReal       v[4], gone = 0, ov;
+          const PetscScalar *nb[4], *own = &cl[j][i * nc];
 
-        if (!(s->flags[k] & SB_CELL_ACTIVE)) continue;
-        FaceVolumes(g, x, i, j, dt, v);
-        ov = OutletVolume(s, k);
-        nb[0] = i + 1 < g->nx ? &cl[j][(i + 1) * nc] : own;
-        nb[1] = i > 0 ? &cl[j][(i - 1) * nc] : own;
-        nb[2] = j + 1 < g->ny ? &cl[j + 1][i * nc] : own;
-        nb[3] = j > 0 ? &cl[j - 1][i * nc] : own;
-        for (PetscInt c = 0; c < nc; c++) {
-          PetscReal in = 0, out = 0;
+          FaceVolumes(g, x, i, j, dt, v);
+          ov = OutletVolume(s, k);
+          nb[0] = i + 1 < g->nx ? &cl[j][(i + 1) * nc] : own;
+          nb[1] = i > 0 ? &cl[j][(i - 1) * nc] : own;
+          nb[2] = j + 1 < g->ny ? &cl[j + 1][i * nc] : own;
+          nb[3] = j > 0 ? &cl[j - 1][i * nc] : own;
+          for (PetscInt c = 0; c < nc; c++) {
+            PetscReal in = 0, out = 0;
 
-          for (PetscInt f = 0; f < 4; f++) {
-            const PetscReal vf = v[f] * inv;
+            for (PetscInt f = 0; f < 4; f++) {
+              const PetscReal vf = v[f] * inv;
 
-            if (vf > 0) out += vf * own[c];
-            else if (vf < 0) in -= vf * nb[f][c];
+              if (vf > 0) out += vf * own[c];
+              else if (vf < 0) in -= vf * nb[f][c];
+            }
+            out += ov * inv * own[c];
+            if (pool) SbExactSumAdd(&pool_sum[c], in);
+            else {
+              m[k * nc + c] = PetscMax(m[k * nc + c] + in - out, 0.0);
+              acc[k * ACC_N + ACC_OUTFLOW] += ov * inv * own[c];
+            }
+            gone += out;
           }
-          out += ov * inv * own[c];
-          if (pool) SbExactSumAdd(&pool_sum[c], in);
-          else {
-            m[k * nc + c] = PetscMax(m[k * nc + c] + in - out, 0.0);
-            acc[k * ACC_N + ACC_OUTFLOW] += ov * inv * own[c];
-          }
-          gone += out;
+          for (PetscInt q = 0; q < g->ngauges; q++)
+            if (s->gauge_k[q] == k) s->gauge_step[q] += gone;
         }
-        for (PetscInt q = 0; q < g->ngauges; q++)
-          if (s->gauge_k[q] == k) s->gauge_step[q] += gone;
-      }
     PetscCall(DMDAVecRestoreArray(s->da, s->cl, &cl));
     PetscCall(VecRestoreArray(s->M, &m));
   }
@@ -755,8 +818,9 @@ static PetscErrorCode Transport(SbSediment s, PetscReal dt)
     /* The pool's mixing volume before the release: the routed water over the pool cells plus the
        stored water below the DEM surface that mixes with the inflow (reservoir_mixing_depth_m
        times the pool area, default none; docs/sediment.md). */
-    for (PetscInt k = 0; k < n; k++)
-      if (s->flags[k] & SB_CELL_POOL) SbExactSumAdd(&pool_sum[nc], VolumeAfter(s, x, area, g->xs + k % g->xm, g->ys + k / g->xm, k, release));
+    for (PetscInt run = 0; run < act->nruns; run++)
+      for (PetscInt k = act->k[2 * run]; k < act->k[2 * run + 1]; k++)
+        if (s->flags[k] & SB_CELL_POOL) SbExactSumAdd(&pool_sum[nc], VolumeAfter(s, x, area, g->xs + k % g->xm, g->ys + k / g->xm, k, release));
     PetscCall(SbExactSumReduce(g->comm, nc + 1, pool_sum, tot));
     vpool = tot[nc] + release + s->pool_dead_m3;
 
@@ -795,10 +859,11 @@ static PetscErrorCode Transport(SbSediment s, PetscReal dt)
 /* Check dams (step 3) and the exchange with the ground (step 4). */
 static PetscErrorCode Exchange(SbSediment s, PetscReal rain_m_s, Vec rain_field, PetscReal dt)
 {
-  SbGrid               *g  = s->grid;
-  SbState              *st = s->state;
-  const SbRoutingLocal *L  = s->routing->local;
-  const PetscInt        nc = s->nc;
+  SbGrid               *g   = s->grid;
+  SbState              *st  = s->state;
+  const SbRoutingLocal *L   = s->routing->local;
+  const SbCellRuns     *act = &g->active;
+  const PetscInt        nc  = s->nc;
   SbCell              **x;
   PetscScalar          *m, *b, *acc;
   const PetscScalar    *rf = NULL, *area;
@@ -811,105 +876,106 @@ static PetscErrorCode Exchange(SbSediment s, PetscReal rain_m_s, Vec rain_field,
   PetscCall(VecGetArray(s->acc, &acc));
   if (rain_field) PetscCall(VecGetArrayRead(rain_field, &rf));
   for (PetscInt jj = 0; jj < g->ym; jj++)
-    for (PetscInt ii = 0; ii < g->xm; ii++) {
-      const PetscInt i = g->xs + ii, j = g->ys + jj, k = jj * g->xm + ii;
-      const PetscReal       h = x[j][i].h, A = area[k];
-      const SbSedimentPair *p = &s->pairs[s->pair[k]];
-      PetscReal            *mk = &m[k * nc], *bk = &b[k * nc], *ak = &acc[k * ACC_N];
-      PetscReal             hf, V, u, qx, qy, q, ov, splash_J = 0, r;
-      PetscBool             channel;
+    for (PetscInt run = act->row[jj]; run < act->row[jj + 1]; run++)
+      for (PetscInt k = act->k[2 * run]; k < act->k[2 * run + 1]; k++) {
+        const PetscInt i = g->xs + k - jj * g->xm, j = g->ys + jj;
+        const PetscReal       h = x[j][i].h, A = area[k];
+        const SbSedimentPair *p = &s->pairs[s->pair[k]];
+        PetscReal            *mk = &m[k * nc], *bk = &b[k * nc], *ak = &acc[k * ACC_N];
+        PetscReal             hf, V, u, qx, qy, q, ov, splash_J = 0, r;
+        PetscBool             channel;
 
-      if (!(s->flags[k] & SB_CELL_ACTIVE) || (s->flags[k] & SB_CELL_POOL)) continue;
-      if (s->flags[k] & SB_SED_DAM) {
-        PetscReal held = 0, room = s->dam_cap[FindCell(s->dam_k, s->ndams, k)] - ak[ACC_DAM], trap;
+        if (s->flags[k] & SB_CELL_POOL) continue;
+        if (s->flags[k] & SB_SED_DAM) {
+          PetscReal held = 0, room = s->dam_cap[FindCell(s->dam_k, s->ndams, k)] - ak[ACC_DAM], trap;
 
-        for (PetscInt c = 0; c < nc; c++) held += mk[c];
-        trap = PetscMin(held, PetscMax(room, 0.0));
-        if (trap > 0) {
-          const PetscReal keep = 1.0 - trap / held;
+          for (PetscInt c = 0; c < nc; c++) held += mk[c];
+          trap = PetscMin(held, PetscMax(room, 0.0));
+          if (trap > 0) {
+            const PetscReal keep = 1.0 - trap / held;
 
-          trap = 0;
-          for (PetscInt c = 0; c < nc; c++) {
-            const PetscReal left = keep > 0 ? mk[c] * keep : 0.0;
+            trap = 0;
+            for (PetscInt c = 0; c < nc; c++) {
+              const PetscReal left = keep > 0 ? mk[c] * keep : 0.0;
 
-            trap += mk[c] - left;
-            mk[c] = left;
+              trap += mk[c] - left;
+              mk[c] = left;
+            }
+            ak[ACC_DAM] += trap;
           }
-          ak[ACC_DAM] += trap;
         }
-      }
-      if (h <= s->h_min) {
-        /* No water to hold it: everything in suspension settles. */
-        for (PetscInt c = 0; c < nc; c++)
-          if (mk[c] > 0) {
-            bk[c] += mk[c];
-            ak[ACC_DEPOSITION] += mk[c];
-            mk[c] = 0;
+        if (h <= s->h_min) {
+          /* No water to hold it: everything in suspension settles. */
+          for (PetscInt c = 0; c < nc; c++)
+            if (mk[c] > 0) {
+              bk[c] += mk[c];
+              ak[ACC_DEPOSITION] += mk[c];
+              mk[c] = 0;
+            }
+          continue;
+        }
+        channel = (s->flags[k] & SB_CELL_CHANNEL) ? PETSC_TRUE : PETSC_FALSE;
+        /* Cell-centred unit discharge: the mean of the faces in each direction; an outlet's own
+           outflow counts for the face it replaces. */
+        qx = 0.5 * (x[j][i].qx + (i > 0 ? x[j][i - 1].qx : 0.0));
+        qy = 0.5 * (x[j][i].qy + (j > 0 ? x[j - 1][i].qy : 0.0));
+        q  = PetscSqrtReal(qx * qx + qy * qy);
+        ov = OutletVolume(s, k);
+        if (ov > 0) q += 0.5 * ov / (dt * 0.5 * (g->dx_m[j] + g->dy_m));
+        V  = h * A;
+        hf = h;
+        u  = q / h;
+        if (channel) {
+          /* In-channel flow depth and the velocity over the channel section (plus the floodplain
+             once the banks are over-topped); the routing's sub-grid channel, a channel without a
+             width as wide as the cell. */
+          const PetscInt  kl  = (j - L->gys) * L->gxm + (i - L->gxs);
+          const PetscReal len = 0.5 * (g->dx_m[j] + g->dy_m), w = PetscMin(L->w[kl] > 0 ? L->w[kl] : 1e12, len), hc = h + L->beta[kl] * PetscMin(h, L->hb[kl]);
+          const PetscReal sec = w * hc + (len - w) * PetscMax(h - L->hb[kl], 0.0);
+
+          hf = hc;
+          u  = sec > 0 ? q * len / sec : 0.0;
+        }
+        /* Splash energy of this step (J/m²): direct rain and leaf drainage, on uncovered soil, damped
+           by the water over it. */
+        r = rf ? rf[k] : rain_m_s;
+        if (r > 0 && p->ksplash > 0) {
+          const PetscReal P = 1e3 * r * dt, i_mm_h = 3.6e6 * r;
+
+          splash_J = P * ((1.0 - p->cc) * SbRainKineticEnergy(i_mm_h) + p->cc * p->ke_ld) * p->ksplash * PetscExpReal(-s->b_splash * 1e3 * h) * A;
+        }
+        for (PetscInt c = 0; c < nc; c++) {
+          const PetscReal f = p->frac[c];
+          PetscReal       tc, conc, settle, sp;
+
+          sp = 1e-3 * s->K[c] * f * splash_J; /* g/J x J -> kg */
+          mk[c] += sp;
+          ak[ACC_SPLASH] += sp;
+          if (channel) tc = SbEngelundHansenCapacity(s->d[c], u, hf, s->slope[k], s->rho_s);
+          else {
+            const PetscReal omega = 100.0 * s->slope[k] * u;
+
+            tc = omega > 0.4 ? s->rho_s * s->gov_c[c] * PetscPowReal(omega - 0.4, s->gov_d[c]) : 0.0;
           }
-        continue;
-      }
-      channel = (s->flags[k] & SB_CELL_CHANNEL) ? PETSC_TRUE : PETSC_FALSE;
-      /* Cell-centred unit discharge: the mean of the faces in each direction; an outlet's own
-         outflow counts for the face it replaces. */
-      qx = 0.5 * (x[j][i].qx + (i > 0 ? x[j][i - 1].qx : 0.0));
-      qy = 0.5 * (x[j][i].qy + (j > 0 ? x[j - 1][i].qy : 0.0));
-      q  = PetscSqrtReal(qx * qx + qy * qy);
-      ov = OutletVolume(s, k);
-      if (ov > 0) q += 0.5 * ov / (dt * 0.5 * (g->dx_m[j] + g->dy_m));
-      V  = h * A;
-      hf = h;
-      u  = q / h;
-      if (channel) {
-        /* In-channel flow depth and the velocity over the channel section (plus the floodplain
-           once the banks are over-topped); the routing's sub-grid channel, a channel without a
-           width as wide as the cell. */
-        const PetscInt  kl  = (j - L->gys) * L->gxm + (i - L->gxs);
-        const PetscReal len = 0.5 * (g->dx_m[j] + g->dy_m), w = PetscMin(L->w[kl] > 0 ? L->w[kl] : 1e12, len), hc = h + L->beta[kl] * PetscMin(h, L->hb[kl]);
-        const PetscReal sec = w * hc + (len - w) * PetscMax(h - L->hb[kl], 0.0);
+          tc     = f * PetscMin(tc, s->max_conc);
+          conc   = mk[c] / V;
+          settle = -expm1(-s->vs[c] * dt / hf); /* 1 - e^(-v_s dt / h), in [0, 1) */
+          if (conc > tc) {
+            const PetscReal dep = PetscMin((conc - tc) * V * settle, mk[c]);
 
-        hf = hc;
-        u  = sec > 0 ? q * len / sec : 0.0;
-      }
-      /* Splash energy of this step (J/m²): direct rain and leaf drainage, on uncovered soil, damped
-         by the water over it. */
-      r = rf ? rf[k] : rain_m_s;
-      if (r > 0 && p->ksplash > 0) {
-        const PetscReal P = 1e3 * r * dt, i_mm_h = 3.6e6 * r;
+            mk[c] -= dep;
+            bk[c] += dep;
+            ak[ACC_DEPOSITION] += dep;
+          } else if (conc < tc) {
+            const PetscReal demand = (tc - conc) * V * settle, take = PetscMin(demand, bk[c]), soil = p->Y * (demand - take);
 
-        splash_J = P * ((1.0 - p->cc) * SbRainKineticEnergy(i_mm_h) + p->cc * p->ke_ld) * p->ksplash * PetscExpReal(-s->b_splash * 1e3 * h) * A;
-      }
-      for (PetscInt c = 0; c < nc; c++) {
-        const PetscReal f = p->frac[c];
-        PetscReal       tc, conc, settle, sp;
-
-        sp = 1e-3 * s->K[c] * f * splash_J; /* g/J x J -> kg */
-        mk[c] += sp;
-        ak[ACC_SPLASH] += sp;
-        if (channel) tc = SbEngelundHansenCapacity(s->d[c], u, hf, s->slope[k], s->rho_s);
-        else {
-          const PetscReal omega = 100.0 * s->slope[k] * u;
-
-          tc = omega > 0.4 ? s->rho_s * s->gov_c[c] * PetscPowReal(omega - 0.4, s->gov_d[c]) : 0.0;
-        }
-        tc     = f * PetscMin(tc, s->max_conc);
-        conc   = mk[c] / V;
-        settle = -expm1(-s->vs[c] * dt / hf); /* 1 - e^(-v_s dt / h), in [0, 1) */
-        if (conc > tc) {
-          const PetscReal dep = PetscMin((conc - tc) * V * settle, mk[c]);
-
-          mk[c] -= dep;
-          bk[c] += dep;
-          ak[ACC_DEPOSITION] += dep;
-        } else if (conc < tc) {
-          const PetscReal demand = (tc - conc) * V * settle, take = PetscMin(demand, bk[c]), soil = p->Y * (demand - take);
-
-          bk[c] -= take;
-          mk[c] += take + soil;
-          ak[ACC_BED_EROSION] += take;
-          ak[ACC_FLOW] += soil;
+            bk[c] -= take;
+            mk[c] += take + soil;
+            ak[ACC_BED_EROSION] += take;
+            ak[ACC_FLOW] += soil;
+          }
         }
       }
-    }
   if (rain_field) PetscCall(VecRestoreArrayRead(rain_field, &rf));
   PetscCall(VecRestoreArray(s->acc, &acc));
   PetscCall(VecRestoreArray(s->B, &b));

@@ -138,16 +138,18 @@ PetscErrorCode SbSoilWaterStep(SbSoilWater sw, PetscReal dt)
   PetscCall(VecGetArray(st->recharge, &rech));
   PetscCall(VecGetArrayRead(st->et_demand, &demand));
   PetscCall(VecGetArrayRead(g->cell_area, &area));
-  for (PetscInt k = 0; k < g->xm * g->ym; k++) {
-    const SbSoilColumn *c = &sw->col[sw->soil[k]];
-    PetscReal           et, perc;
+  /* The active cells only (cellruns.h): an inactive cell has no soil store. */
+  for (PetscInt r = 0; r < g->active.nruns; r++)
+    for (PetscInt k = g->active.k[2 * r]; k < g->active.k[2 * r + 1]; k++) {
+      const SbSoilColumn *c = &sw->col[sw->soil[k]];
+      PetscReal           et, perc;
 
-    if (c->w_sat <= 0) continue; /* no soil store */
-    PetscCall(SbSoilColumnStep(c, demand[k], dt, &w[k], &et, &perc));
-    rech[k] = perc;
-    et_v += et * area[k];
-    perc_v += perc * area[k];
-  }
+      if (c->w_sat <= 0) continue; /* no soil store */
+      PetscCall(SbSoilColumnStep(c, demand[k], dt, &w[k], &et, &perc));
+      rech[k] = perc;
+      et_v += et * area[k];
+      perc_v += perc * area[k];
+    }
   PetscCall(VecRestoreArrayRead(g->cell_area, &area));
   PetscCall(VecRestoreArrayRead(st->et_demand, &demand));
   PetscCall(VecRestoreArray(st->recharge, &rech));

@@ -62,13 +62,15 @@ PetscErrorCode SbStateStorage(SbState *s, PetscReal *volume_m3)
 {
   const SbCell      *x;
   const PetscScalar *area;
-  PetscReal          v = 0;
-  PetscInt           n = s->grid->xm * s->grid->ym;
+  const SbCellRuns  *act = &s->grid->active;
+  PetscReal          v   = 0;
 
   PetscFunctionBeginUser;
   PetscCall(VecGetArrayRead(s->X, (const PetscScalar **)&x));
   PetscCall(VecGetArrayRead(s->grid->cell_area, &area));
-  for (PetscInt k = 0; k < n; k++) v += x[k].h * area[k];
+  /* Only active cells hold water (cellruns.h). */
+  for (PetscInt r = 0; r < act->nruns; r++)
+    for (PetscInt k = act->k[2 * r]; k < act->k[2 * r + 1]; k++) v += x[k].h * area[k];
   PetscCall(VecRestoreArrayRead(s->grid->cell_area, &area));
   PetscCall(VecRestoreArrayRead(s->X, (const PetscScalar **)&x));
   PetscCallMPI(MPI_Allreduce(&v, volume_m3, 1, MPIU_REAL, MPI_SUM, s->grid->comm));
@@ -78,16 +80,19 @@ PetscErrorCode SbStateStorage(SbState *s, PetscReal *volume_m3)
 PetscErrorCode SbStateStorageVertical(SbState *s, PetscReal *canopy_m3, PetscReal *soil_m3, PetscReal *groundwater_m3)
 {
   const PetscScalar *area, *c, *w;
+  const SbCellRuns  *act  = &s->grid->active;
   PetscReal          v[2] = {0, 0}, sum[2];
 
   PetscFunctionBeginUser;
   PetscCall(VecGetArrayRead(s->grid->cell_area, &area));
   PetscCall(VecGetArrayRead(s->canopy, &c));
   PetscCall(VecGetArrayRead(s->soil_water, &w));
-  for (PetscInt k = 0; k < s->grid->xm * s->grid->ym; k++) {
-    v[0] += c[k] * area[k];
-    v[1] += w[k] * area[k];
-  }
+  /* Only active cells have a canopy and a root zone (cellruns.h). */
+  for (PetscInt r = 0; r < act->nruns; r++)
+    for (PetscInt k = act->k[2 * r]; k < act->k[2 * r + 1]; k++) {
+      v[0] += c[k] * area[k];
+      v[1] += w[k] * area[k];
+    }
   PetscCall(VecRestoreArrayRead(s->soil_water, &w));
   PetscCall(VecRestoreArrayRead(s->canopy, &c));
   PetscCall(VecRestoreArrayRead(s->grid->cell_area, &area));
@@ -119,14 +124,18 @@ PetscErrorCode SbStateMaxLandDepth(SbState *s, PetscReal *depth_m)
 {
   const SbCell      *x;
   const PetscScalar *lu;
-  PetscReal          m = 0;
+  const SbCellRuns  *act = &s->grid->active;
+  PetscReal          m   = 0;
 
   PetscFunctionBeginUser;
   PetscCall(VecGetArrayRead(s->X, (const PetscScalar **)&x));
   PetscCall(VecGetArrayRead(s->grid->landuse, &lu));
-  for (PetscInt k = 0; k < s->grid->xm * s->grid->ym; k++)
-    if (!(x[k].h >= 0)) m = PETSC_INFINITY;
-    else if ((PetscInt)lu[k] != SB_LU_WATER) m = PetscMax(m, x[k].h);
+  /* The active cells (cellruns.h): an inactive cell holds no water; a NaN there has stopped the
+     time loop already (the routing's stable step, which looks at every cell, comes first). */
+  for (PetscInt r = 0; r < act->nruns; r++)
+    for (PetscInt k = act->k[2 * r]; k < act->k[2 * r + 1]; k++)
+      if (!(x[k].h >= 0)) m = PETSC_INFINITY;
+      else if ((PetscInt)lu[k] != SB_LU_WATER) m = PetscMax(m, x[k].h);
   PetscCall(VecRestoreArrayRead(s->grid->landuse, &lu));
   PetscCall(VecRestoreArrayRead(s->X, (const PetscScalar **)&x));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &m, 1, MPIU_REAL, MPI_MAX, s->grid->comm));
@@ -155,14 +164,16 @@ PetscErrorCode SbStateGetGhostBuffer(SbState *s, PetscInt n, PetscScalar **buf)
 
 PetscErrorCode SbStateTrackMax(SbState *s)
 {
-  const SbCell *x;
-  PetscScalar  *hm;
-  PetscInt      n = s->grid->xm * s->grid->ym;
+  const SbCell     *x;
+  PetscScalar      *hm;
+  const SbCellRuns *act = &s->grid->active;
 
   PetscFunctionBeginUser;
   PetscCall(VecGetArrayRead(s->X, (const PetscScalar **)&x));
   PetscCall(VecGetArray(s->hmax, &hm));
-  for (PetscInt k = 0; k < n; k++) hm[k] = PetscMax(hm[k], x[k].h);
+  /* Only active cells hold water (cellruns.h). */
+  for (PetscInt r = 0; r < act->nruns; r++)
+    for (PetscInt k = act->k[2 * r]; k < act->k[2 * r + 1]; k++) hm[k] = PetscMax(hm[k], x[k].h);
   PetscCall(VecRestoreArray(s->hmax, &hm));
   PetscCall(VecRestoreArrayRead(s->X, (const PetscScalar **)&x));
   PetscFunctionReturn(PETSC_SUCCESS);

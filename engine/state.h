@@ -53,8 +53,9 @@ PETSC_EXTERN PetscErrorCode SbStateDestroy(SbState **state);
 PETSC_EXTERN PetscErrorCode SbStateStorage(SbState *state, PetscReal *volume_m3);
 /* Collective: the largest depth, m. */
 PETSC_EXTERN PetscErrorCode SbStateMaxDepth(SbState *state, PetscReal *depth_m);
-/* Collective: the largest depth (m) outside open water (land use SB_LU_WATER: the reservoir's
-   level pool, which the routing's stable step ignores too); infinite if any depth is NaN. */
+/* Collective: the largest depth (m) of the active cells outside open water (land use
+   SB_LU_WATER: the reservoir's level pool, which the routing's stable step ignores too); infinite
+   if any of their depths is NaN. */
 PETSC_EXTERN PetscErrorCode SbStateMaxLandDepth(SbState *state, PetscReal *depth_m);
 /* Collective: an error naming the first cell (row, col), its rank and the time if any depth is
    NaN, infinite or negative. */

@@ -241,6 +241,14 @@ foreach(np 1 2)
   set_tests_properties(bad.inputs_np${np} PROPERTIES FIXTURES_REQUIRED synth2km PROCESSORS ${np})
 endforeach()
 
+# The time loop's runs of active cells and their halo (engine/cellruns.c, engine/halo.c) against
+# a loop over the block and DMGlobalToLocal / DMLocalToLocal, at 2, 4 and 6 ranks (6: a 3 x 2
+# process grid, ghosts across corners); unit.test_halo runs it at 1.
+foreach(np 2 4 6)
+  sb_test(unit.test_halo_np${np} mpi ${SB_RUNCASE} --np ${np} -- $<TARGET_FILE:test_halo> -malloc_debug -malloc_dump)
+  set_tests_properties(unit.test_halo_np${np} PROPERTIES PROCESSORS ${np})
+endforeach()
+
 # Forcing (docs/hydrology.md, "Forcing"): the forcing unit test at 2 ranks (gauge weights on a split
 # grid); gauge rain from a CSV (the one rain that varies per cell) and the design storm of
 # scenarios/design-storm.json (its volume is the IDF depth) at 1, 2 and 4 ranks.
