@@ -57,9 +57,10 @@ endif()
 # (exit 77) with a message where the shared data folder is absent.
 sb_test(mesh.build_hanjiang_full mesh ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_hanjiang.py ${SB_EXE} ${SB_DATA} ${CMAKE_SOURCE_DIR}/scenarios/hanjiang-classes.json ${SB_REG}/hanjiang_full.h5)
 set_tests_properties(mesh.build_hanjiang_full PROPERTIES SKIP_RETURN_CODE 77 FIXTURES_SETUP hanjiang_full)
-# 30 days of the wet season on that mesh, 2 ranks: the river reaches the outlet (docs/hanjiang.md)
-sb_test(run.hanjiang_wet_np2 mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_hanjiang_wet.py ${MPIEXEC_EXECUTABLE} ${SB_EXE} ${CMAKE_SOURCE_DIR}/tests/regression/hanjiang_wet/scenario.json ${SB_REG}/hanjiang_full.h5 ${SB_REG}/hanjiang_wet_np2.h5)
-set_tests_properties(run.hanjiang_wet_np2 PROPERTIES SKIP_RETURN_CODE 77 FIXTURES_REQUIRED hanjiang_full PROCESSORS 2)
+# One calibrated year on that mesh, 2 ranks, with its assessment: runoff, Ankang's share and the
+# sediment into the reservoir within the documented bands (docs/hanjiang.md, bands.json).
+sb_test(run.hanjiang_year_np2 mpi ${SB_PYTHON} ${CMAKE_SOURCE_DIR}/tests/regression/check_hanjiang_year.py ${MPIEXEC_EXECUTABLE} ${SB_EXE} ${CMAKE_SOURCE_DIR}/tests/regression/hanjiang_year/scenario.json ${SB_REG}/hanjiang_full.h5 ${SB_REG}/hanjiang_year_np2.h5 ${CMAKE_SOURCE_DIR}/tests/regression/hanjiang_year/bands.json)
+set_tests_properties(run.hanjiang_year_np2 PROPERTIES SKIP_RETURN_CODE 77 FIXTURES_REQUIRED hanjiang_full PROCESSORS 2)
 sb_test(bad.build_subgrid_slope cli ${SB_RUNCASE} --expect-error --timeout 60 --fail-substr "--subgrid-slope: expected dem or d8, got horn" --absent ${SB_REG}/out_bad.build_subgrid_slope.h5 -- ${SB_EXE} mesh build --dem ${CMAKE_SOURCE_DIR}/tests/rasters/good_dem.asc --subgrid-slope horn -o ${SB_REG}/out_bad.build_subgrid_slope.h5)
 sb_test(bad.build_classes_key cli ${SB_RUNCASE} --expect-error --timeout 60 --fail-substr "bad_classes.json: landuse.shares.forests: unknown key" --absent ${SB_REG}/out_bad.build_classes_key.h5 -- ${SB_EXE} mesh build --dem ${CMAKE_SOURCE_DIR}/tests/rasters/good_dem.asc --classes-from-terrain ${CMAKE_SOURCE_DIR}/tests/regression/hanjiang_mesh/bad_classes.json -o ${SB_REG}/out_bad.build_classes_key.h5)
 sb_test(bad.build_reservoir_no_water cli ${SB_RUNCASE} --expect-error --timeout 60 --fail-substr "--reservoir-level: no active cell of land use water (7) lies at or below 170.00 m" --absent ${SB_REG}/out_bad.build_reservoir_no_water.h5 -- ${SB_EXE} mesh build --dem ${CMAKE_SOURCE_DIR}/tests/rasters/good_dem.asc --reservoir-level 170 -o ${SB_REG}/out_bad.build_reservoir_no_water.h5)
